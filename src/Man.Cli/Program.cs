@@ -1,0 +1,23 @@
+using System.CommandLine;
+using Man.Cli.Commands;
+
+namespace Man.Cli;
+
+/// <summary>Entry point of the <c>man-vision</c> command.</summary>
+public static class Program
+{
+    /// <summary>Builds the command tree.</summary>
+    public static RootCommand BuildRoot()
+    {
+        var root = new RootCommand("man-vision: train and evaluate classifiers, detectors and segmenters with end-to-end or MAN++ local learning.");
+        root.Subcommands.Add(InfoCommand.Create());
+        return root;
+    }
+
+    /// <summary>Runs the command line; returns the exit code.</summary>
+    public static int Main(string[] args)
+    {
+        var parse = BuildRoot().Parse(args);
+        return parse.Invoke();
+    }
+}

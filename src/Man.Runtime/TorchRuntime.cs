@@ -1,0 +1,168 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using TorchSharp;
+
+namespace Man.Runtime;
+
+/// <summary>
+/// Makes TorchSharp's native libraries load on Linux systems whose libstdc++ is older than the one
+/// libLibTorchSharp.so was built against (Debian 12, Ubuntu 22.04: GLIBCXX_3.4.30 where 3.4.32 is asked).
+/// </summary>
+/// <remarks>
+/// The only GLIBCXX_3.4.32 requirement of libLibTorchSharp 0.107 is a marker symbol that no relocation
+/// uses. Where the library does not load as it is, a copy of it (never the package itself) gets that
+/// version requirement marked weak, and libc10, libtorch_cpu, libtorch and the copy are loaded before
+/// TorchSharp initialises, so that its own lookup finds them already in the process. Where libstdc++ is
+/// new enough, or on other operating systems, nothing is done. Every assembly of Man.Vision calls
+/// <see cref="EnsureInitialized"/> from its module initializer; programs that touch <c>torch</c> before
+/// any Man.Vision type may call it themselves first.
+/// </remarks>
+public static class TorchRuntime
+{
+    private static readonly object Gate = new();
+    private static bool _initialized;
+
+    /// <summary>What <see cref="EnsureInitialized"/> did, for <c>man-vision info</c>.</summary>
+    public static string Status { get; private set; } = "not initialised";
+
+    /// <summary>The directory the native TorchSharp libraries were found in, if any.</summary>
+    public static string? NativeDirectory { get; private set; }
+
+    /// <summary>Prepares native loading once per process. Safe to call from any thread, any number of times.</summary>
+    public static void EnsureInitialized()
+    {
+        if (_initialized) return;
+        lock (Gate)
+        {
+            if (_initialized) return;
+            try
+            {
+                Status = Prepare();
+            }
+            finally
+            {
+                _initialized = true;
+            }
+        }
+    }
+
+    /// <summary>Initialises torch and returns it, or throws an exception that says what to do.</summary>
+    public static void Verify()
+    {
+        EnsureInitialized();
+        try
+        {
+            using var t = torch.zeros(1);
+        }
+        catch (Exception e) when (e is TypeInitializationException or DllNotFoundException or NotSupportedException)
+        {
+            throw new InvalidOperationException(
+                "TorchSharp's native libraries failed to load (" + Status + "). " +
+                "Check that the libtorch package matching TorchSharp 0.107 (libtorch-cpu-linux-x64 2.10, or " +
+                "TorchSharp-cuda-linux with -p:TorchBackend=cuda) was restored next to the program, that libgomp/libstdc++ " +
+                "are installed (apt-get install libstdc++6 libgomp1), and set MAN_NATIVE_DIR to the folder holding " +
+                "libLibTorchSharp.so if it lives elsewhere. Inner error: " + Innermost(e).Message, e);
+        }
+    }
+
+    private static Exception Innermost(Exception e)
+    {
+        while (e.InnerException is not null) e = e.InnerException;
+        return e;
+    }
+
+    private static string Prepare()
+    {
+        if (!OperatingSystem.IsLinux()) return "not Linux: TorchSharp loads as shipped";
+        string? dir = FindNativeDirectory();
+        if (dir is null) return "libLibTorchSharp.so not found next to the program: TorchSharp loads as shipped";
+        NativeDirectory = dir;
+        string original = Path.Combine(dir, "libLibTorchSharp.so");
+
+        // Dependencies first, so that a copy outside the folder finds them already loaded.
+        foreach (var dep in new[] { "libc10.so", "libtorch_cpu.so", "libc10_cuda.so", "libtorch_cuda.so", "libtorch.so" })
+        {
+            string p = Path.Combine(dir, dep);
+            if (File.Exists(p)) NativeLibrary.TryLoad(p, out _);
+        }
+
+        string firstError;
+        try
+        {
+            NativeLibrary.Load(original);
+            return $"native libraries loaded as shipped from {dir}";
+        }
+        catch (DllNotFoundException e)
+        {
+            firstError = e.Message;
+        }
+        if (!firstError.Contains("GLIBCXX_", StringComparison.Ordinal))
+            return $"libLibTorchSharp.so failed to load: {firstError}";
+
+        byte[] elf = File.ReadAllBytes(original);
+        var missing = System.Text.RegularExpressions.Regex.Matches(firstError, @"GLIBCXX_[0-9.]*[0-9]")
+            .Select(m => m.Value).ToHashSet();
+        var weakened = ElfVersionPatcher.Weaken(elf, "libstdc++.so.6", missing.Contains);
+        if (weakened.Count == 0)
+            return $"libLibTorchSharp.so failed to load and no version requirement could be weakened: {firstError}";
+
+        string hash = Convert.ToHexString(SHA256.HashData(elf))[..16].ToLowerInvariant();
+        string copyDir = Path.Combine(CacheRoot(), hash);
+        string copy = Path.Combine(copyDir, "libLibTorchSharp.so");
+        if (!File.Exists(copy))
+        {
+            Directory.CreateDirectory(copyDir);
+            string tmp = copy + "." + Environment.ProcessId + ".tmp";
+            File.WriteAllBytes(tmp, elf);
+            File.Move(tmp, copy, overwrite: true);
+        }
+        try
+        {
+            NativeLibrary.Load(copy);
+        }
+        catch (DllNotFoundException e)
+        {
+            return $"libLibTorchSharp.so needs {string.Join(", ", weakened)}; the weakened copy {copy} failed too: {e.Message}";
+        }
+        return $"system libstdc++ lacks {string.Join(", ", weakened)}: loaded a copy of libLibTorchSharp.so with that requirement weak ({copy})";
+    }
+
+    private static string CacheRoot()
+    {
+        string? env = Environment.GetEnvironmentVariable("MAN_NATIVE_CACHE");
+        if (!string.IsNullOrEmpty(env)) return env;
+        string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        string root = !string.IsNullOrEmpty(xdg) ? xdg
+            : !string.IsNullOrEmpty(home) ? Path.Combine(home, ".cache")
+            : Path.GetTempPath();
+        return Path.Combine(root, "man-vision", "native");
+    }
+
+    private static string? FindNativeDirectory()
+    {
+        var candidates = new List<string>();
+        string? env = Environment.GetEnvironmentVariable("MAN_NATIVE_DIR");
+        if (!string.IsNullOrEmpty(env)) candidates.Add(env);
+        string rid = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? "linux-arm64" : "linux-x64";
+        foreach (var baseDir in new[] { AppContext.BaseDirectory, Path.GetDirectoryName(typeof(torch).Assembly.Location) })
+        {
+            if (string.IsNullOrEmpty(baseDir)) continue;
+            candidates.Add(Path.Combine(baseDir, "runtimes", rid, "native"));
+            candidates.Add(baseDir);
+        }
+        // NATIVE_DLL_SEARCH_DIRECTORIES holds the package folders when running from deps.json without a copy.
+        if (AppContext.GetData("NATIVE_DLL_SEARCH_DIRECTORIES") is string dirs)
+            candidates.AddRange(dirs.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries));
+        return candidates.FirstOrDefault(d => File.Exists(Path.Combine(d, "libLibTorchSharp.so")));
+    }
+}
+
+internal static class ModuleInit
+{
+#pragma warning disable CA2255 // Module initializers are how every consumer of the library gets the loader.
+    [ModuleInitializer]
+    internal static void Init() => TorchRuntime.EnsureInitialized();
+#pragma warning restore CA2255
+}

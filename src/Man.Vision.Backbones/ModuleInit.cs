@@ -1,0 +1,11 @@
+using System.Runtime.CompilerServices;
+
+namespace Man.Vision.Backbones;
+
+internal static class ModuleInit
+{
+#pragma warning disable CA2255 // Every consumer of the library gets the native loader without a call of its own.
+    [ModuleInitializer]
+    internal static void Init() => Man.Runtime.TorchRuntime.EnsureInitialized();
+#pragma warning restore CA2255
+}

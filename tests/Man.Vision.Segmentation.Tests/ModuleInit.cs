@@ -1,0 +1,11 @@
+using System.Runtime.CompilerServices;
+
+namespace Man.Vision.Segmentation.Tests;
+
+internal static class ModuleInit
+{
+#pragma warning disable CA2255 // Tests may touch torch before any library type.
+    [ModuleInitializer]
+    internal static void Init() => Man.Runtime.TorchRuntime.EnsureInitialized();
+#pragma warning restore CA2255
+}
