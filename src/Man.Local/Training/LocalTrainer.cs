@@ -185,6 +185,26 @@ public sealed class LocalTrainer<TTarget> : IDisposable
         Epoch = header.Value<int>("epoch");
     }
 
+    /// <summary>
+    /// Loads only the learner's weights (model, auxiliary networks, head) from a checkpoint, for evaluation
+    /// and prediction; the learner must be built with the checkpoint's method and split.
+    /// </summary>
+    /// <exception cref="CheckpointException">The file is foreign, truncated, corrupt, or does not fit the learner.</exception>
+    public static void LoadWeights(LocalLearner<TTarget> learner, string path)
+    {
+        var (_, payload) = CheckpointFile.Read(path);
+        try
+        {
+            using var ms = new MemoryStream(payload);
+            using var r = new BinaryReader(ms);
+            learner.load(r, strict: true);
+        }
+        catch (Exception e) when (e is not CheckpointException)
+        {
+            throw new CheckpointException(path, "its tensors do not fit this model (another architecture, class count or method?): " + e.Message, e);
+        }
+    }
+
     /// <inheritdoc/>
     public void Dispose() => optimizer.Dispose();
 }
