@@ -1,0 +1,29 @@
+namespace Man.Vision.Detection.Evaluation;
+
+/// <summary>An image of a COCO ground-truth file (only what evaluation needs).</summary>
+/// <param name="Id">The image id (<c>images[].id</c>).</param>
+/// <param name="Width">Width in pixels, 0 when the file does not say.</param>
+/// <param name="Height">Height in pixels, 0 when the file does not say.</param>
+/// <param name="FileName">The file name, when given.</param>
+public sealed record CocoImage(long Id, int Width = 0, int Height = 0, string? FileName = null);
+
+/// <summary>A category of a COCO ground-truth file.</summary>
+/// <param name="Id">The category id (<c>categories[].id</c>).</param>
+/// <param name="Name">The category name.</param>
+public sealed record CocoCategory(long Id, string Name);
+
+/// <summary>
+/// A ground-truth object of a COCO instances file. The box is COCO's <c>[x, y, w, h]</c> in pixels; <see cref="Area"/>
+/// is the file's <c>area</c> field (the segment's area, not the box's), which decides the small/medium/large range.
+/// </summary>
+public sealed record CocoAnnotation(long Id, long ImageId, long CategoryId, double X, double Y, double Width, double Height, double Area, bool IsCrowd);
+
+/// <summary>
+/// One detection in COCO's result format: <c>{"image_id", "category_id", "bbox": [x, y, w, h], "score"}</c>.
+/// Its area for the area ranges is <c>w·h</c>, as pycocotools' <c>loadRes</c> sets it.
+/// </summary>
+public sealed record CocoDetection(long ImageId, long CategoryId, double X, double Y, double Width, double Height, double Score)
+{
+    /// <summary>The box area <c>w·h</c> (pycocotools' <c>loadRes</c>).</summary>
+    public double Area => Width * Height;
+}
