@@ -12,8 +12,9 @@ public sealed class BoxDetections
     /// <param name="boxes">Boxes <c>[N, 4]</c> flattened row-major, xyxy, finite, <c>x2 ≥ x1</c>, <c>y2 ≥ y1</c>.</param>
     /// <param name="scores">Scores <c>[N]</c>, finite.</param>
     /// <param name="labels">Labels <c>[N]</c>.</param>
+    /// <param name="masks">Masks <c>[N]</c> (image-sized, run-length encoded) for mask evaluation, or null.</param>
     /// <exception cref="ArgumentException">Lengths disagree, a box is invalid or a score is not finite.</exception>
-    public BoxDetections(float[] boxes, float[] scores, long[] labels)
+    public BoxDetections(float[] boxes, float[] scores, long[] labels, Rle[]? masks = null)
     {
         ArgumentNullException.ThrowIfNull(boxes);
         ArgumentNullException.ThrowIfNull(scores);
@@ -25,9 +26,12 @@ public sealed class BoxDetections
         for (int i = 0; i < n; i++)
             if (!float.IsFinite(scores[i]))
                 throw new ArgumentException($"Detection {i} has a score of {scores[i]}; scores must be finite.", nameof(scores));
+        if (masks is not null && masks.Length != n)
+            throw new ArgumentException($"Detections have {n} labels but {masks.Length} masks.", nameof(masks));
         Boxes = boxes;
         Scores = scores;
         Labels = labels;
+        Masks = masks;
     }
 
     /// <summary>No detections.</summary>
@@ -42,6 +46,9 @@ public sealed class BoxDetections
     /// <summary>Labels <c>[N]</c>.</summary>
     public long[] Labels { get; }
 
+    /// <summary>Masks <c>[N]</c> or null.</summary>
+    public Rle[]? Masks { get; }
+
     /// <summary>The number of detections N.</summary>
     public int Count => Labels.Length;
 
@@ -49,9 +56,13 @@ public sealed class BoxDetections
     /// <param name="boxes"><c>[N, 4]</c> xyxy.</param>
     /// <param name="scores"><c>[N]</c>.</param>
     /// <param name="labels"><c>[N]</c> integer labels.</param>
-    public static BoxDetections FromTensors(Tensor boxes, Tensor scores, Tensor labels)
+    /// <param name="masks">Optional <c>[N, 1, H, W]</c> or <c>[N, H, W]</c> masks: probabilities (foreground where
+    /// &gt; <paramref name="maskThreshold"/>, torchvision's 0.5) or 0/1 integers/bools.</param>
+    /// <param name="maskThreshold">Threshold for floating-point masks.</param>
+    public static BoxDetections FromTensors(Tensor boxes, Tensor scores, Tensor labels, Tensor? masks = null, double maskThreshold = 0.5)
     {
         using var scope = NewDisposeScope();
-        return new BoxDetections(TensorArrays.Boxes(boxes, "boxes"), TensorArrays.Floats(scores), TensorArrays.Longs(labels));
+        return new BoxDetections(TensorArrays.Boxes(boxes, "boxes"), TensorArrays.Floats(scores), TensorArrays.Longs(labels),
+            masks is null ? null : TensorArrays.Masks(masks, maskThreshold));
     }
 }

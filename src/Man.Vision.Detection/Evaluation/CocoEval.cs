@@ -3,14 +3,16 @@ using System.Diagnostics;
 namespace Man.Vision.Detection.Evaluation;
 
 /// <summary>
-/// COCO box evaluation that reproduces pycocotools' <c>COCOeval</c> (<c>iouType='bbox'</c>): per image and category
+/// COCO evaluation that reproduces pycocotools' <c>COCOeval</c> (<c>iouType='bbox'</c>, and <c>'segm'</c> with
+/// <see cref="CocoEvalParameters.IouType"/>): per image and category
 /// matching (<c>evaluateImg</c>), accumulation of precision and recall (<c>accumulate</c>) and the twelve summary
 /// numbers (<c>summarize</c>), with the same tie-breaking, thresholds and floating-point formulas.
 /// </summary>
 /// <remarks>
 /// The rules, as pycocotools applies them:
 /// <list type="bullet">
-/// <item>IoU of <c>[x, y, w, h]</c> boxes without the +1 of VOC; for a crowd object the union is the detection's area.</item>
+/// <item>IoU of <c>[x, y, w, h]</c> boxes without the +1 of VOC (or of run-length masks for <c>segm</c>); for a crowd
+/// object the union is the detection's area.</item>
 /// <item>Detections of an image and category are sorted by score (stable, ties keep input order) and cut to the
 /// largest max-detections limit before matching; smaller limits truncate the matched list.</item>
 /// <item>Crowd objects and objects whose <c>area</c> lies outside the range are ignored and sorted last; a detection
@@ -64,6 +66,8 @@ public static class CocoEval
                 throw new InvalidDataException($"Detection #{i} (image {d.ImageId}): invalid bbox [{d.X}, {d.Y}, {d.Width}, {d.Height}] (finite [x, y, w, h] with w, h >= 0 expected).");
             if (!double.IsFinite(d.Score))
                 throw new InvalidDataException($"Detection #{i} (image {d.ImageId}): the score {d.Score} is not finite.");
+            if (!double.IsFinite(d.Area) || d.Area < 0)
+                throw new InvalidDataException($"Detection #{i} (image {d.ImageId}): the area {d.Area} is invalid.");
         }
     }
 
@@ -111,6 +115,8 @@ public static class CocoEval
         private readonly double[] _recThrs;
         private readonly CocoAreaRange[] _areas;
         private readonly List<Cell>[] _cellsByCategory;
+        private Rle?[]? _truthMasks;
+        private Rle?[]? _detectionMasks;
 
         public readonly double[] IouThresholds;
         public readonly int[] MaxDetections;
@@ -212,13 +218,25 @@ public static class CocoEval
             double[] iou = new double[D * G];
             bool[] crowd = new bool[G];
             for (int g = 0; g < G; g++) crowd[g] = gtAll[gts[g]].IsCrowd;
-            for (int d = 0; d < D; d++)
+            if (_p.IouType == CocoIouType.Segm)
             {
-                var det = _dts[dts[d]];
-                for (int g = 0; g < G; g++)
+                for (int d = 0; d < D; d++)
                 {
-                    var o = gtAll[gts[g]];
-                    iou[d * G + g] = BoxIou(det.X, det.Y, det.Width, det.Height, o.X, o.Y, o.Width, o.Height, crowd[g]);
+                    var dm = DetectionMask(dts[d]);
+                    for (int g = 0; g < G; g++)
+                        iou[d * G + g] = Rle.Iou(dm, TruthMask(gts[g]), crowd[g]);
+                }
+            }
+            else
+            {
+                for (int d = 0; d < D; d++)
+                {
+                    var det = _dts[dts[d]];
+                    for (int g = 0; g < G; g++)
+                    {
+                        var o = gtAll[gts[g]];
+                        iou[d * G + g] = BoxIou(det.X, det.Y, det.Width, det.Height, o.X, o.Y, o.Width, o.Height, crowd[g]);
+                    }
                 }
             }
 
@@ -279,6 +297,40 @@ public static class CocoEval
                 cell.Ignored[a] = ignored;
                 cell.Positives[a] = positives;
             }
+        }
+
+        /// <summary>The mask of ground-truth annotation <paramref name="index"/> (pycocotools' annToRLE), computed once.</summary>
+        private Rle TruthMask(int index)
+        {
+            _truthMasks ??= new Rle?[_gt.Annotations.Count];
+            if (_truthMasks[index] is { } cached) return cached;
+            var a = _gt.Annotations[index];
+            if (a.Segmentation is null)
+                throw new InvalidDataException($"{_gt.Source}: annotations[{index}] (id {a.Id}) has no 'segmentation'; mask evaluation needs one for every object.");
+            var image = _gt.GetImage(a.ImageId);
+            if (a.Segmentation.Mask is null && (image.Height <= 0 || image.Width <= 0))
+                throw new InvalidDataException($"{_gt.Source}: image {a.ImageId} has no width/height, needed to rasterise the polygons of annotation {a.Id}.");
+            try
+            {
+                return (_truthMasks[index] = a.Segmentation.ToRle(image.Height, image.Width))!;
+            }
+            catch (InvalidDataException ex)
+            {
+                throw new InvalidDataException($"{_gt.Source}: annotations[{index}] (id {a.Id}): {ex.Message}", ex);
+            }
+        }
+
+        /// <summary>The mask of detection <paramref name="index"/>; a box result without a mask is its box as a polygon (pycocotools' loadRes).</summary>
+        private Rle DetectionMask(int index)
+        {
+            _detectionMasks ??= new Rle?[_dts.Count];
+            if (_detectionMasks[index] is { } cached) return cached;
+            var d = _dts[index];
+            if (d.Mask is not null) return _detectionMasks[index] = d.Mask;
+            var image = _gt.GetImage(d.ImageId);
+            if (image.Height <= 0 || image.Width <= 0)
+                throw new InvalidDataException($"Detection #{index} has no mask and image {d.ImageId} has no width/height to rasterise its box.");
+            return (_detectionMasks[index] = Rle.FromBbox(d.X, d.Y, d.Width, d.Height, image.Height, image.Width))!;
         }
 
         /// <summary>Sorts indices by score, highest first; equal scores keep their order (numpy's mergesort of −score).</summary>

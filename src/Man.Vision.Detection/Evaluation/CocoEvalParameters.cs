@@ -10,6 +10,9 @@ public sealed record CocoEvalParameters
     /// <summary>The default parameters (pycocotools' <c>Params(iouType='bbox')</c>).</summary>
     public static CocoEvalParameters Default { get; } = new();
 
+    /// <summary>What is compared: boxes (<c>bbox</c>, the default) or masks (<c>segm</c>).</summary>
+    public CocoIouType IouType { get; init; } = CocoIouType.Bbox;
+
     /// <summary>IoU thresholds, ascending; the summary needs 0.5 and 0.75 among them for AP50 and AP75.</summary>
     public IReadOnlyList<double> IouThresholds { get; init; } = Linspace(0.5, 0.95, 10);
 

@@ -89,13 +89,15 @@ public sealed class CocoEvalResult
     {
         var sb = new StringBuilder();
         sb.Append("Running per image evaluation...\n");
-        sb.Append("Evaluate annotation type *bbox*\n");
+        sb.Append($"Evaluate annotation type *{IouTypeName}*\n");
         sb.Append($"DONE (t={PythonFormat.Fixed(EvaluateSeconds, 2)}s).\n");
         sb.Append("Accumulating evaluation results...\n");
         sb.Append($"DONE (t={PythonFormat.Fixed(AccumulateSeconds, 2)}s).\n");
         foreach (var line in _summaryLines) sb.Append(line).Append('\n');
         return sb.ToString();
     }
+
+    private string IouTypeName => Parameters.IouType == CocoIouType.Segm ? "segm" : "bbox";
 
     /// <summary>The twelve summary lines joined by newlines.</summary>
     public string FormatSummary() => string.Join('\n', _summaryLines) + "\n";
@@ -111,7 +113,7 @@ public sealed class CocoEvalResult
         int nameWidth = Math.Max("category".Length, cells.Count == 0 ? 0 : cells.Max(c => c.Name.Length));
         const int apWidth = 7;
         var sb = new StringBuilder();
-        sb.Append("Per-category bbox AP (IoU=0.50:0.95, area=all, maxDets=")
+        sb.Append($"Per-category {IouTypeName} AP (IoU=0.50:0.95, area=all, maxDets=")
           .Append(MaxDetections[^1].ToString(CultureInfo.InvariantCulture)).Append("), in %:\n");
         int cols = Math.Max(1, Math.Min(columns, cells.Count));
         var header = new StringBuilder("|");

@@ -15,6 +15,8 @@ namespace Man.Vision.Detection.Evaluation;
 /// flags are kept, and the categories are the mapped labels seen in the ground truth (and the values of
 /// <c>labelToCategoryId</c>); detections of other categories are not evaluated, as pycocotools drops them.
 /// Detection boxes are converted xyxy → xywh in float32 and widened to double, as torchvision does before pycocotools.
+/// With <see cref="CocoIouType.Segm"/> parameters, masks are compared (<see cref="BoxDetections.Masks"/>, and
+/// <see cref="DetectionTruth.Masks"/> or the file's segmentations) and a detection's area is its mask area.
 /// </remarks>
 public sealed class CocoEvaluator : IEvaluator<DetectionTruth, BoxDetections>
 {
@@ -102,7 +104,15 @@ public sealed class CocoEvaluator : IEvaluator<DetectionTruth, BoxDetections>
                 long category = CategoryOf(dets.Labels[j]);
                 if (!gt.HasCategory(category)) continue; // only possible for ground truth built from inputs
                 var (x, y, w, h) = ToXywh(dets.Boxes, j);
-                detections.Add(new CocoDetection(imageId, category, x, y, w, h, dets.Scores[j]));
+                var detection = new CocoDetection(imageId, category, x, y, w, h, dets.Scores[j]);
+                if (_parameters.IouType == CocoIouType.Segm)
+                {
+                    var mask = dets.Masks?[j] ?? throw new InvalidOperationException(
+                        $"Mask evaluation needs masks, but the detections of image {imageId} have none.");
+                    // As torchvision and detectron2 write mask results (no bbox): the mask area decides the area range.
+                    detection = detection with { Mask = mask, Area = mask.Area };
+                }
+                detections.Add(detection);
             }
         }
         var parameters = _parameters with { ImageIds = [.. _imageIds] };
@@ -136,7 +146,7 @@ public sealed class CocoEvaluator : IEvaluator<DetectionTruth, BoxDetections>
 
     private CocoGroundTruth BuildGroundTruth()
     {
-        var images = _truths.Select(t => new CocoImage(t.ImageId)).ToList();
+        var images = _truths.Select(t => t.Masks is { Length: > 0 } m ? new CocoImage(t.ImageId, m[0].Width, m[0].Height) : new CocoImage(t.ImageId)).ToList();
         var categoryIds = new SortedSet<long>();
         var annotations = new List<CocoAnnotation>();
         long nextId = 1;
@@ -147,8 +157,14 @@ public sealed class CocoEvaluator : IEvaluator<DetectionTruth, BoxDetections>
                 long category = CategoryOf(t.Labels[j]);
                 categoryIds.Add(category);
                 var (x, y, w, h) = ToXywh(t.Boxes, j);
-                double area = t.Areas is not null ? t.Areas[j] : (float)w * (float)h;
-                annotations.Add(new CocoAnnotation(nextId++, t.ImageId, category, x, y, w, h, area, t.IsCrowd?[j] ?? false));
+                var mask = t.Masks?[j];
+                if (_parameters.IouType == CocoIouType.Segm && mask is null)
+                    throw new InvalidOperationException($"Mask evaluation needs masks, but the ground truth of image {t.ImageId} has none.");
+                double area = t.Areas is not null ? t.Areas[j] : mask is not null ? mask.Area : (float)w * (float)h;
+                annotations.Add(new CocoAnnotation(nextId++, t.ImageId, category, x, y, w, h, area, t.IsCrowd?[j] ?? false)
+                {
+                    Segmentation = mask is null ? null : CocoSegmentation.FromRle(mask),
+                });
             }
         }
         if (_labelToCategory is not null)

@@ -192,6 +192,9 @@ public sealed class CocoGroundTruth
         double area = CocoJson.Number(o, "area", source, entry);
         if (area < 0) throw CocoJson.Error(source, entry, o["area"], $"'area' must not be negative, found {area}.");
         bool crowd = CocoJson.Flag(o, "iscrowd", source, entry);
-        return new CocoAnnotation(id, imageId, categoryId, x, y, w, h, area, crowd);
+        CocoSegmentation? segmentation = o.TryGetValue("segmentation", StringComparison.Ordinal, out var seg) && seg.Type != JTokenType.Null
+            ? CocoJson.Segmentation(seg, source, entry)
+            : null;
+        return new CocoAnnotation(id, imageId, categoryId, x, y, w, h, area, crowd) { Segmentation = segmentation };
     }
 }

@@ -102,6 +102,71 @@ internal static class CocoJson
         return (x, y, w, h);
     }
 
+    /// <summary>
+    /// Reads a ground-truth <c>segmentation</c> (polygons, or an RLE with <c>size</c> and string or list <c>counts</c>).
+    /// A malformed one does not stop box evaluation: it becomes an invalid segmentation that fails, with this message,
+    /// only when masks are evaluated.
+    /// </summary>
+    public static CocoSegmentation Segmentation(JToken v, string source, string entry)
+    {
+        try
+        {
+            if (v is JArray polygons)
+            {
+                var list = new List<double[]>(polygons.Count);
+                for (int i = 0; i < polygons.Count; i++)
+                {
+                    if (polygons[i] is not JArray poly)
+                        throw Error(source, entry, polygons[i], $"segmentation polygon {i} must be an array of numbers, found {Show(polygons[i])}.");
+                    var xy = new double[poly.Count];
+                    for (int j = 0; j < poly.Count; j++) xy[j] = Number(poly[j], $"segmentation polygon {i} value {j}", source, entry);
+                    list.Add(xy);
+                }
+                return CocoSegmentation.FromPolygons(list);
+            }
+            if (v is JObject o)
+                return CocoSegmentation.FromRle(ReadRle(o, source, entry));
+            throw Error(source, entry, v, $"'segmentation' must be a polygon list or an RLE object, found {Show(v)}.");
+        }
+        catch (InvalidDataException ex)
+        {
+            return CocoSegmentation.Invalid(ex.Message);
+        }
+    }
+
+    /// <summary>Reads an RLE object <c>{"size": [h, w], "counts": "…" | [..]}</c>.</summary>
+    public static Rle ReadRle(JObject o, string source, string entry)
+    {
+        var size = Required(o, "size", source, entry);
+        if (size is not JArray { Count: 2 } hw || hw[0].Type != JTokenType.Integer || hw[1].Type != JTokenType.Integer)
+            throw Error(source, entry, size, $"the RLE 'size' must be [height, width], found {Show(size)}.");
+        long h = (long)hw[0], w = (long)hw[1];
+        if (h < 0 || w < 0 || h > int.MaxValue || w > int.MaxValue)
+            throw Error(source, entry, size, $"the RLE 'size' {Show(size)} is out of range.");
+        var counts = Required(o, "counts", source, entry);
+        try
+        {
+            if (counts.Type == JTokenType.String)
+                return Rle.FromString((string)counts!, (int)h, (int)w);
+            if (counts is JArray list)
+            {
+                var runs = new uint[list.Count];
+                for (int i = 0; i < list.Count; i++)
+                {
+                    if (list[i].Type != JTokenType.Integer || (long)list[i] < 0 || (long)list[i] > uint.MaxValue)
+                        throw Error(source, entry, list[i], $"RLE count {i} must be a non-negative integer, found {Show(list[i])}.");
+                    runs[i] = (uint)(long)list[i];
+                }
+                return new Rle((int)h, (int)w, runs);
+            }
+        }
+        catch (ArgumentException ex)
+        {
+            throw Error(source, entry, counts, $"invalid RLE: {ex.Message}");
+        }
+        throw Error(source, entry, counts, $"the RLE 'counts' must be a string or a list of integers, found {Show(counts)}.");
+    }
+
     public static string Show(JToken v)
     {
         string s = v.ToString(Formatting.None);

@@ -16,14 +16,24 @@ public sealed record CocoCategory(long Id, string Name);
 /// A ground-truth object of a COCO instances file. The box is COCO's <c>[x, y, w, h]</c> in pixels; <see cref="Area"/>
 /// is the file's <c>area</c> field (the segment's area, not the box's), which decides the small/medium/large range.
 /// </summary>
-public sealed record CocoAnnotation(long Id, long ImageId, long CategoryId, double X, double Y, double Width, double Height, double Area, bool IsCrowd);
+public sealed record CocoAnnotation(long Id, long ImageId, long CategoryId, double X, double Y, double Width, double Height, double Area, bool IsCrowd)
+{
+    /// <summary>The object's polygons or mask, needed only for mask (<c>segm</c>) evaluation.</summary>
+    public CocoSegmentation? Segmentation { get; init; }
+}
 
 /// <summary>
-/// One detection in COCO's result format: <c>{"image_id", "category_id", "bbox": [x, y, w, h], "score"}</c>.
-/// Its area for the area ranges is <c>w·h</c>, as pycocotools' <c>loadRes</c> sets it.
+/// One detection in COCO's result format: <c>{"image_id", "category_id", "bbox": [x, y, w, h], "score"}</c>, with an
+/// optional mask (<c>"segmentation"</c>) for mask evaluation.
 /// </summary>
 public sealed record CocoDetection(long ImageId, long CategoryId, double X, double Y, double Width, double Height, double Score)
 {
-    /// <summary>The box area <c>w·h</c> (pycocotools' <c>loadRes</c>).</summary>
-    public double Area => Width * Height;
+    /// <summary>
+    /// The area that decides the area ranges: <c>w·h</c> by default, as pycocotools' <c>loadRes</c> sets it for box
+    /// results; the mask area for mask results without a box.
+    /// </summary>
+    public double Area { get; init; } = Width * Height;
+
+    /// <summary>The detected mask for mask (<c>segm</c>) evaluation, or null.</summary>
+    public Rle? Mask { get; init; }
 }

@@ -16,8 +16,10 @@ public sealed class DetectionTruth
     /// <param name="isCrowd">Crowd flags <c>[N]</c> (COCO), or null for none.</param>
     /// <param name="areas">Object areas <c>[N]</c> (COCO's <c>area</c>, usually the segment area), or null to use the box areas.</param>
     /// <param name="difficult">VOC difficult flags <c>[N]</c>, or null for none.</param>
+    /// <param name="masks">Object masks <c>[N]</c> (image-sized, run-length encoded) for mask evaluation, or null.</param>
     /// <exception cref="ArgumentException">Lengths disagree or a box or area is invalid.</exception>
-    public DetectionTruth(long imageId, float[] boxes, long[] labels, bool[]? isCrowd = null, float[]? areas = null, bool[]? difficult = null)
+    public DetectionTruth(long imageId, float[] boxes, long[] labels, bool[]? isCrowd = null, float[]? areas = null, bool[]? difficult = null,
+        Rle[]? masks = null)
     {
         ArgumentNullException.ThrowIfNull(boxes);
         ArgumentNullException.ThrowIfNull(labels);
@@ -31,6 +33,8 @@ public sealed class DetectionTruth
             throw new ArgumentException($"{who} has {n} labels but {areas.Length} areas.", nameof(areas));
         if (difficult is not null && difficult.Length != n)
             throw new ArgumentException($"{who} has {n} labels but {difficult.Length} difficult flags.", nameof(difficult));
+        if (masks is not null && masks.Length != n)
+            throw new ArgumentException($"{who} has {n} labels but {masks.Length} masks.", nameof(masks));
         BoxChecks.CheckXyxy(boxes, $"{who}: box");
         if (areas is not null)
             for (int i = 0; i < n; i++)
@@ -42,6 +46,7 @@ public sealed class DetectionTruth
         IsCrowd = isCrowd;
         Areas = areas;
         Difficult = difficult;
+        Masks = masks;
     }
 
     /// <summary>The image id.</summary>
@@ -62,6 +67,9 @@ public sealed class DetectionTruth
     /// <summary>Difficult flags <c>[N]</c> or null.</summary>
     public bool[]? Difficult { get; }
 
+    /// <summary>Masks <c>[N]</c> or null.</summary>
+    public Rle[]? Masks { get; }
+
     /// <summary>The number of objects N.</summary>
     public int Count => Labels.Length;
 
@@ -72,11 +80,13 @@ public sealed class DetectionTruth
     /// <param name="isCrowd"><c>[N]</c> crowd flags (0/1 or bool), optional.</param>
     /// <param name="areas"><c>[N]</c> areas, optional.</param>
     /// <param name="difficult"><c>[N]</c> difficult flags, optional.</param>
-    public static DetectionTruth FromTensors(long imageId, Tensor boxes, Tensor labels, Tensor? isCrowd = null, Tensor? areas = null, Tensor? difficult = null)
+    /// <param name="masks"><c>[N, H, W]</c> 0/1 masks, optional (floating-point masks: foreground where &gt; 0.5).</param>
+    public static DetectionTruth FromTensors(long imageId, Tensor boxes, Tensor labels, Tensor? isCrowd = null, Tensor? areas = null, Tensor? difficult = null,
+        Tensor? masks = null)
     {
         using var scope = NewDisposeScope();
         return new DetectionTruth(imageId, TensorArrays.Boxes(boxes, "boxes"), TensorArrays.Longs(labels),
             isCrowd is null ? null : TensorArrays.Flags(isCrowd), areas is null ? null : TensorArrays.Floats(areas),
-            difficult is null ? null : TensorArrays.Flags(difficult));
+            difficult is null ? null : TensorArrays.Flags(difficult), masks is null ? null : TensorArrays.Masks(masks, 0.5));
     }
 }
