@@ -32,7 +32,13 @@ public sealed record CocoDetection(long ImageId, long CategoryId, double X, doub
     /// The area that decides the area ranges: <c>w·h</c> by default, as pycocotools' <c>loadRes</c> sets it for box
     /// results; the mask area for mask results without a box.
     /// </summary>
-    public double Area { get; init; } = Width * Height;
+    public double Area
+    {
+        get => _area ?? Width * Height;
+        init => _area = value;
+    }
+
+    private readonly double? _area;
 
     /// <summary>The detected mask for mask (<c>segm</c>) evaluation, or null.</summary>
     public Rle? Mask { get; init; }
