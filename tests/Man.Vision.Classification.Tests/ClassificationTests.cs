@@ -1,0 +1,114 @@
+using Man.Local;
+using Man.Testing;
+using Man.Vision.Classification.Data;
+using Man.Vision.Classification.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Man.Vision.Classification.Tests;
+
+public sealed class ClassificationTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("man-cls-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    [Fact]
+    public void Synthetic_shapes_are_deterministic_balanced_and_distinct()
+    {
+        using var scope = NewDisposeScope();
+        var (a, la) = SyntheticShapes.Generate(200, 32, seed: 3);
+        var (b, lb) = SyntheticShapes.Generate(200, 32, seed: 3);
+        var (c, _) = SyntheticShapes.Generate(200, 32, seed: 4);
+        Assert.Equal(new long[] { 200, 3, 32, 32 }, a.shape);
+        Assert.True(a.equal(b).ToBoolean());
+        Assert.True(la.equal(lb).ToBoolean());
+        Assert.False(a.equal(c).ToBoolean());
+        var counts = torch.bincount(la, minlength: 10).data<long>().ToArray();
+        Assert.All(counts, n => Assert.Equal(20, n));
+    }
+
+    [Fact]
+    public void Augmented_batches_crop_and_flip_exactly_and_replay_from_the_seed()
+    {
+        using var scope = NewDisposeScope();
+        // Images whose pixel value encodes its column, so that crops and flips are visible in the numbers.
+        var cols = torch.arange(8, dtype: ScalarType.Byte).view(1, 1, 1, 8).expand(4, 3, 8, 8).contiguous() + 10;
+        var labels = torch.arange(4, dtype: ScalarType.Int64);
+        var data = new TensorClassificationBatches(cols, labels, ["a", "b", "c", "d"], 4, train: true, seed: 1, [0f, 0f, 0f], [1f / 255, 1f / 255, 1f / 255], padding: 2);
+        var first = data.Epoch(0).Single();
+        var again = data.Epoch(0).Single();
+        Assert.True(first.Images.equal(again.Images).ToBoolean());
+        var img = first.Images;
+        for (int i = 0; i < 4; i++)
+        {
+            var row = img[i, 0, 4].data<float>().ToArray(); // a middle row: every value is a column (10..17) or padding (0)
+            var nonzero = row.Where(v => v != 0).ToArray();
+            Assert.True(nonzero.Length >= 6);
+            var diffs = nonzero.Zip(nonzero.Skip(1), (p, q) => q - p).Distinct().ToArray();
+            Assert.Single(diffs); // consecutive columns, increasing (not flipped) or decreasing (flipped)
+            Assert.True(Math.Abs(diffs[0]) == 1);
+        }
+        var eval = new TensorClassificationBatches(cols, labels, ["a", "b", "c", "d"], 3, train: false, seed: 1, [0f, 0f, 0f], [1f / 255, 1f / 255, 1f / 255]);
+        var batches = eval.Epoch(0).ToList();
+        Assert.Equal([3, 1], batches.Select(x => x.Count));
+        Assert.Equal(10f, batches[0].Images[0, 0, 0, 0].ToSingle(), 3);
+    }
+
+    [Fact]
+    public void Unknown_arch_method_and_too_large_K_are_clear_errors()
+    {
+        var classes = Enumerable.Range(0, 10).Select(i => $"c{i}").ToList();
+        Assert.Contains("resnet32", Assert.Throws<ArgumentException>(() =>
+            ClassificationModel.Create("resnet33", LocalMethod.ManPlusPlus, 4, "uniform", classes, [3, 32, 32], 0)).Message);
+        Assert.Contains("manpp", Assert.Throws<ArgumentException>(() => LocalMethods.Parse("man+++")).Message);
+        Assert.Contains("larger than the number of units (16)", Assert.Throws<ArgumentException>(() =>
+            ClassificationModel.Create("resnet32", LocalMethod.ManPlusPlus, 17, "uniform", classes, [3, 32, 32], 0)).Message);
+        Assert.Contains("--k 1", Assert.Throws<ArgumentException>(() => new ClassificationTrainOptions { Method = LocalMethod.E2E, K = 4 }.Validate()).Message);
+    }
+
+    [Fact]
+    public void Checkpoint_reloads_to_the_same_predictions_and_resume_continues_the_run()
+    {
+        using var scope = NewDisposeScope();
+        var (train, test) = ClassificationData.Open("synth", 64, seed: 0, trainSize: 256, workers: 1);
+        var options = new ClassificationTrainOptions { Arch = "resnet32", Method = LocalMethod.ManPlusPlus, K = 4, Epochs = 2, LearningRate = 0.05, MaxBatchesPerEpoch = 2 };
+        string run = Path.Combine(dir, "run");
+        var h1 = new ClassificationRunner().Train(options with { Epochs = 1 }, train, test, run, resume: false, CPU);
+        Assert.Single(h1);
+        var h2 = new ClassificationRunner().Train(options, train, test, run, resume: true, CPU);
+        Assert.Equal([0, 1], h2.Select(h => h.Epoch));
+
+        // The uninterrupted two-epoch run gives the same second epoch.
+        string full = Path.Combine(dir, "full");
+        var h3 = new ClassificationRunner().Train(options, train, test, full, resume: false, CPU);
+        Assert.Equal(h3[1].TrainLossPerBlock, h2[1].TrainLossPerBlock);
+        Assert.Equal(h3[1].TestAccuracy, h2[1].TestAccuracy);
+
+        using var model = ClassificationModel.Load(Path.Combine(run, ClassificationRunner.LastCheckpoint));
+        var result = ClassificationRunner.Evaluate(model, test!, CPU);
+        Assert.Equal(h2[1].TestAccuracy!.Value, result.Accuracy, 6);
+    }
+
+    [SharedDataFact]
+    public void Short_cifar10_run_is_far_above_chance()
+    {
+        using var scope = NewDisposeScope();
+        string archive = SharedData.Path("cifar10-jpeg.tar.gz");
+        var (train, test) = ClassificationData.Open("cifar10:" + archive, 64, seed: 0, trainSize: 3000, workers: 2);
+        var options = new ClassificationTrainOptions { Arch = "resnet32", Method = LocalMethod.ManPlusPlus, K = 4, Epochs = 2, LearningRate = 0.05, WarmupEpochs = 0.2 };
+        var history = new ClassificationRunner().Train(options, train, new FirstBatches(test!, 16), Path.Combine(dir, "cifar"), resume: false, CPU);
+        // Chance is 10 %; two short epochs on 3,000 images reach well above it.
+        Assert.True(history[^1].TestAccuracy > 30, $"accuracy {history[^1].TestAccuracy} %");
+    }
+
+    /// <summary>The first batches of a data set (a quick evaluation subset).</summary>
+    private sealed class FirstBatches(IClassificationBatches inner, int batches) : IClassificationBatches
+    {
+        public int Samples => Math.Min(inner.Samples, batches * 64);
+        public int BatchesPerEpoch => Math.Min(inner.BatchesPerEpoch, batches);
+        public IReadOnlyList<string> Classes => inner.Classes;
+        public long[] SampleShape => inner.SampleShape;
+        public IEnumerable<ClassificationBatch> Epoch(int epoch, CancellationToken cancellationToken = default) => inner.Epoch(epoch, cancellationToken).Take(batches);
+    }
+}
