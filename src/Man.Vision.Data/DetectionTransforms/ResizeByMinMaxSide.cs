@@ -31,9 +31,11 @@ public sealed class ResizeByMinMaxSide : IDetectionTransform
     /// <summary>The output size for an input of <paramref name="height"/>×<paramref name="width"/> and a chosen min size (torchvision's arithmetic).</summary>
     public (int Height, int Width) OutputSize(int height, int width, int minSize)
     {
-        // torchvision computes the scale in float32 and torch.nn.functional.interpolate the size as floor(size · scale) in double.
+        // torchvision computes the scale in float32 as `python_float / tensor`, which torch evaluates as
+        // reciprocal(tensor) * python_float, and interpolate takes the size as floor(size · scale) in double.
+        // Both roundings matter: 640x427 at 800 gives 1199x799, not 1199x800.
         float minSide = Math.Min(height, width), maxSide = Math.Max(height, width);
-        float scale = Math.Min((float)minSize / minSide, (float)MaxSize / maxSide);
+        float scale = Math.Min(1f / minSide * minSize, 1f / maxSide * MaxSize);
         return ((int)Math.Floor(height * (double)scale), (int)Math.Floor(width * (double)scale));
     }
 

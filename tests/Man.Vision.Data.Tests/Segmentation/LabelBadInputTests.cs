@@ -56,6 +56,7 @@ public sealed class LabelBadInputTests
         var label = new byte[24];
         label[0] = 200;
         using var tmp = CamVidLike(label);
+        var ds = SegmentationReader.ReadCamVid(tmp.Path, "train", OnBad.Skip);
         Assert.Null(new SegmentationMapper(ds).Map(0, new Random(1)));
         Assert.Equal(1, ds.Log.Count("label-out-of-range", BadInputAction.Skipped));
     }
