@@ -10,7 +10,7 @@ namespace Man.Vision.Data.Batching;
 public static class DataLoaders
 {
     /// <summary>A detection loader; samples the mapper skips (bad input under OnBad.Skip) are left out of their batch.</summary>
-    public static PrefetchLoader<Records.DetectionSample, DetectionBatch> Detection(DetectionMapper mapper, LoaderOptions options, int divisor = Padding.DefaultDivisor)
+    public static PrefetchLoader<Records.DetectionSample, DetectionBatch> Detection(DetectionMapper mapper, LoaderOptions options, int divisor = BatchPadding.DefaultDivisor)
     {
         ArgumentNullException.ThrowIfNull(mapper);
         return new PrefetchLoader<Records.DetectionSample, DetectionBatch>(
@@ -18,7 +18,7 @@ public static class DataLoaders
     }
 
     /// <summary>A segmentation loader.</summary>
-    public static PrefetchLoader<Records.SegmentationSample, SegmentationBatch> Segmentation(SegmentationMapper mapper, LoaderOptions options, int divisor = Padding.DefaultDivisor)
+    public static PrefetchLoader<Records.SegmentationSample, SegmentationBatch> Segmentation(SegmentationMapper mapper, LoaderOptions options, int divisor = BatchPadding.DefaultDivisor)
     {
         ArgumentNullException.ThrowIfNull(mapper);
         return new PrefetchLoader<Records.SegmentationSample, SegmentationBatch>(

@@ -37,8 +37,8 @@ public sealed class DetectionBatch : ILoaderBatch, ICountedBatch
     public int Count => ImageSizes.Count;
 
     /// <summary>Collates samples: pads images to a multiple of <paramref name="divisor"/> and keeps the targets.</summary>
-    public static DetectionBatch Collate(IReadOnlyList<DetectionSample> samples, int divisor = Padding.DefaultDivisor) => new(
-        Padding.PadStack(samples.Select(s => s.Image).ToArray(), divisor),
+    public static DetectionBatch Collate(IReadOnlyList<DetectionSample> samples, int divisor = BatchPadding.DefaultDivisor) => new(
+        BatchPadding.PadStack(samples.Select(s => s.Image).ToArray(), divisor),
         samples.Select(s => (s.Height, s.Width)).ToArray(),
         samples.Select(s => s.Target).ToArray(),
         samples.Select(s => s.Record).ToArray());

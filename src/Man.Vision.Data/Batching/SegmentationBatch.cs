@@ -38,9 +38,9 @@ public sealed class SegmentationBatch : ILoaderBatch, ICountedBatch
     public int Count => ImageSizes.Count;
 
     /// <summary>Collates samples, padding to a multiple of <paramref name="divisor"/> (image 0, label 255).</summary>
-    public static SegmentationBatch Collate(IReadOnlyList<SegmentationSample> samples, int divisor = Padding.DefaultDivisor) => new(
-        Padding.PadStack(samples.Select(s => s.Image).ToArray(), divisor),
-        Padding.PadStack(samples.Select(s => s.Label).ToArray(), divisor, LabelEncoding.Ignore),
+    public static SegmentationBatch Collate(IReadOnlyList<SegmentationSample> samples, int divisor = BatchPadding.DefaultDivisor) => new(
+        BatchPadding.PadStack(samples.Select(s => s.Image).ToArray(), divisor),
+        BatchPadding.PadStack(samples.Select(s => s.Label).ToArray(), divisor, LabelEncoding.Ignore),
         samples.Select(s => (s.Height, s.Width)).ToArray(),
         samples.Select(s => s.Record).ToArray());
 

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Man.Vision.Data.Batching;
 
 /// <summary>Pads images of different sizes into one batch (torchvision's <c>batch_images</c>, detectron2's <c>ImageList</c>).</summary>
-public static class Padding
+public static class BatchPadding
 {
     /// <summary>The size divisibility FPN backbones need (stride of the coarsest level).</summary>
     public const int DefaultDivisor = 32;
