@@ -16,14 +16,14 @@ public sealed class DetectionCompose(IEnumerable<IDetectionTransform> transforms
     }
 
     /// <summary>
-    /// Training augmentation: optional photometric jitter, horizontal flip (p = 0.5), resize by min/max side when
+    /// Training augmentation: optional photometric jitter (brightness/contrast/saturation 0.2, half of the samples), horizontal flip (p = 0.5), resize by min/max side when
     /// <paramref name="minSizes"/> is given (torchvision's model-side resize, done here instead), clip and drop
     /// degenerate boxes, and optionally ImageNet normalisation (leave it to the model when it normalises itself).
     /// </summary>
     public static DetectionCompose Train(IReadOnlyList<int>? minSizes = null, int maxSize = 1333, bool jitter = true, bool normalize = false)
     {
         var list = new List<IDetectionTransform>();
-        if (jitter) list.Add(new PhotometricJitter());
+        if (jitter) list.Add(new PhotometricJitter(hue: 0, probability: 0.5));
         list.Add(new RandomHorizontalFlip());
         if (minSizes is not null) list.Add(new ResizeByMinMaxSide(minSizes, maxSize));
         list.Add(new ClipAndDropBoxes());

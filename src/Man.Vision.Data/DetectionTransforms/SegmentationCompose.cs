@@ -15,11 +15,11 @@ public sealed class SegmentationCompose(IEnumerable<ISegmentationTransform> tran
         return sample;
     }
 
-    /// <summary>Training: random scale (0.5–2.0) and crop, flip, photometric jitter, ImageNet normalisation (mmsegmentation's recipe).</summary>
+    /// <summary>Training: random scale (0.5–2.0) and crop, flip, photometric jitter (brightness/contrast/saturation 0.2, half of the samples), ImageNet normalisation (mmsegmentation's recipe).</summary>
     public static SegmentationCompose Train(int cropHeight, int cropWidth, double minScale = 0.5, double maxScale = 2.0, bool jitter = true, bool normalize = true)
     {
         var list = new List<ISegmentationTransform> { new RandomScaleCrop(cropHeight, cropWidth, minScale, maxScale), new RandomHorizontalFlip() };
-        if (jitter) list.Add(new PhotometricJitter());
+        if (jitter) list.Add(new PhotometricJitter(hue: 0, probability: 0.5));
         if (normalize) list.Add(new Normalize());
         return new SegmentationCompose(list);
     }
