@@ -49,6 +49,12 @@ public static class DataThroughput
     {
         ArgumentNullException.ThrowIfNull(loader);
         if (images <= 0) throw new ArgumentOutOfRangeException(nameof(images), images, "Measure at least one image.");
+        // Warm-up (untimed): JIT, torch kernels and the worker threads' first allocations.
+        foreach (var batch in loader.Epoch(int.MaxValue / 2))
+        {
+            batch.Dispose();
+            break;
+        }
         int delivered = 0, notReady = 0;
         double waited = 0;
         var clock = Stopwatch.StartNew();
