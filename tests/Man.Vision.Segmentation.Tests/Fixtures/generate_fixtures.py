@@ -11,11 +11,16 @@ Writes, next to this script:
   heads_numeric.json           a narrow DeepLabV3 head (ASPP width 16, rates 2/3/4) and an FCNHead on 8 input channels,
                                with random weights and random BatchNorm statistics, one 13x17 input and the eval-mode
                                outputs.
+  png/label_*.png, png/labels.json
+                               37x23 label maps written by Pillow as 8-bit greyscale, 8-bit palette (VOC colours),
+                               4-bit palette, 16-bit greyscale and RGB (to be rejected), with the values they hold.
 """
 import json
 import os
 
+import numpy as np
 import torch
+from PIL import Image
 from torch import nn
 from torchvision.models.segmentation import deeplabv3_resnet50, fcn_resnet50
 from torchvision.models.segmentation.deeplabv3 import ASPP, DeepLabHead
@@ -47,6 +52,7 @@ def tensor_json(t):
 
 
 def main():
+    label_pngs()
     torch.manual_seed(0)
     lines = []
     lines += names("deeplabv3_resnet50", deeplabv3_resnet50(weights=None, weights_backbone=None, aux_loss=True))
@@ -85,6 +91,41 @@ def main():
     }
     with open(os.path.join(HERE, "heads_numeric.json"), "w") as f:
         json.dump(fixture, f)
+
+
+def voc_palette():
+    palette = []
+    for i in range(256):
+        r = g = b = 0
+        c = i
+        for j in range(8):
+            r |= ((c >> 0) & 1) << (7 - j)
+            g |= ((c >> 1) & 1) << (7 - j)
+            b |= ((c >> 2) & 1) << (7 - j)
+            c >>= 3
+        palette += [r, g, b]
+    return palette
+
+
+def label_pngs():
+    out = os.path.join(HERE, "png")
+    os.makedirs(out, exist_ok=True)
+    rng = np.random.default_rng(7)
+    labels = rng.integers(0, 21, size=(23, 37)).astype(np.uint8)
+    labels[rng.random((23, 37)) < 0.1] = 255
+    labels[5:9, 10:20] = 3  # flat areas exercise the Sub/Up/Paeth filters Pillow picks
+    small = (labels % 16).astype(np.uint8)
+    Image.fromarray(labels, mode="L").save(os.path.join(out, "label_gray8.png"))
+    pal = Image.fromarray(labels, mode="P")
+    pal.putpalette(voc_palette())
+    pal.save(os.path.join(out, "label_palette8.png"))
+    pal4 = Image.fromarray(small, mode="P")
+    pal4.putpalette(voc_palette()[:48])
+    pal4.save(os.path.join(out, "label_palette4.png"), bits=4)
+    Image.fromarray(labels.astype(np.uint16), mode="I;16").save(os.path.join(out, "label_gray16.png"))
+    Image.fromarray(np.stack([labels] * 3, axis=-1), mode="RGB").save(os.path.join(out, "label_rgb.png"))
+    with open(os.path.join(out, "labels.json"), "w") as f:
+        json.dump({"width": 37, "height": 23, "labels": labels.reshape(-1).tolist(), "labels_mod16": small.reshape(-1).tolist()}, f)
 
 
 if __name__ == "__main__":
