@@ -11,6 +11,14 @@ public static class Program
     {
         var root = new RootCommand("man-vision: train and evaluate classifiers, detectors and segmenters with end-to-end or MAN++ local learning.");
         root.Subcommands.Add(InfoCommand.Create());
+        var train = new Command("train", "Train a model.");
+        train.Subcommands.Add(ClassifyCommands.Train());
+        root.Subcommands.Add(train);
+        var eval = new Command("eval", "Evaluate a model or a predictions file.");
+        eval.Subcommands.Add(ClassifyCommands.Eval());
+        root.Subcommands.Add(eval);
+        root.Subcommands.Add(BenchCommands.Create());
+        root.Subcommands.Add(DemoCommand.Create());
         return root;
     }
 

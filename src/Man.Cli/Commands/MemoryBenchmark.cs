@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Globalization;
+using Man.Local;
+using Man.Local.Training;
+using Man.Runtime;
+using Man.Vision.Classification.Training;
+using Newtonsoft.Json;
+using Newtonsoft.Json.Linq;
+using Spectre.Console;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Man.Cli.Commands;
+
+/// <summary>One configuration of the memory benchmark.</summary>
+public sealed record MemoryConfig(string Arch, int Batch, int Size, string Method, int K, string Split);
+
+/// <summary>What one fresh process measured.</summary>
+public sealed record MemoryResult(MemoryConfig Config, double FloorMiB, double PeakMiB, double StepMsMedian, string Plan, int Steps);
+
+/// <summary>
+/// <c>man-vision bench memory</c>: peak RSS and median step time of every configuration, each in a fresh process
+/// (the parent re-runs this program with the hidden <c>bench memory-one</c> command).
+/// </summary>
+public static class MemoryBenchmark
+{
+    /// <summary>The configurations of the issue: CIFAR ResNet-32 (batch 128, K 1..16) and ResNet-50/101 (224², batch 16, K 1..4).</summary>
+    public static IReadOnlyList<MemoryConfig> DefaultConfigs(string split, IReadOnlyList<string> methods, bool quick)
+    {
+        var list = new List<MemoryConfig>();
+        void Add(string arch, int batch, int size, int[] ks)
+        {
+            list.Add(new MemoryConfig(arch, batch, size, "e2e", 1, split));
+            foreach (var m in methods.Where(m => m != "e2e"))
+                foreach (var k in ks.Where(k => k > 1))
+                    list.Add(new MemoryConfig(arch, batch, size, m, k, split));
+        }
+        if (quick)
+        {
+            Add("resnet32", 128, 32, [1, 4, 8]);
+            return list;
+        }
+        Add("resnet32", 128, 32, [1, 2, 4, 8, 16]);
+        Add("resnet50", 16, 224, [1, 2, 4]);
+        Add("resnet101", 16, 224, [1, 2, 4]);
+        return list;
+    }
+
+    /// <summary>Runs one configuration in this process and returns the measurement (the child side).</summary>
+    public static MemoryResult RunOne(MemoryConfig c, int steps, int threads)
+    {
+        Devices.SetThreads(threads);
+        var classes = Enumerable.Range(0, c.Size <= 64 ? 10 : 1000).Select(i => $"c{i}").ToList();
+        using var model = ClassificationModel.Create(c.Arch, LocalMethods.Parse(c.Method), c.K, c.Split, classes, [3, c.Size, c.Size], seed: 0);
+        using var trainer = new LocalTrainer<Tensor>(model.Learner, new TrainerOptions
+        {
+            Schedule = new LearningRateSchedule { Kind = ScheduleKind.Constant, BaseLr = 0.01, TotalSteps = steps + 1 },
+        });
+        var g = new Generator().manual_seed(0);
+        using var x = torch.randn([c.Batch, 3, c.Size, c.Size], generator: g);
+        using var y = torch.randint(0, classes.Count, [c.Batch], generator: g, dtype: ScalarType.Int64);
+        GC.Collect();
+        double floor = Memory.CurrentRssMiB();
+        var times = new List<double>();
+        for (int i = 0; i < steps + 1; i++)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            trainer.TrainStep(x, y);
+            if (i > 0) times.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+        }
+        times.Sort();
+        return new MemoryResult(c, floor, Memory.PeakRssMiB(), times[times.Count / 2], model.Learner.Plan.ToString(), steps);
+    }
+
+    /// <summary>Runs every configuration in a fresh child process; prints the table and writes json.</summary>
+    public static int RunAll(IReadOnlyList<MemoryConfig> configs, int steps, int threads, string? jsonPath)
+    {
+        var results = new List<MemoryResult>();
+        string exe = Environment.ProcessPath ?? "dotnet";
+        string? entry = exe.EndsWith("dotnet", StringComparison.Ordinal) ? System.Reflection.Assembly.GetEntryAssembly()?.Location : null;
+        int i = 0;
+        foreach (var c in configs)
+        {
+            i++;
+            Console.WriteLine($"[{i}/{configs.Count}] {c.Arch} batch {c.Batch} {c.Size}² {c.Method} K={c.K} …");
+            var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            if (entry is not null) psi.ArgumentList.Add(entry);
+            foreach (var a in new[] { "bench", "memory-one", "--arch", c.Arch, "--batch", c.Batch.ToString(CultureInfo.InvariantCulture),
+                         "--size", c.Size.ToString(CultureInfo.InvariantCulture), "--method", c.Method, "--k", c.K.ToString(CultureInfo.InvariantCulture),
+                         "--split", c.Split, "--steps", steps.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture) })
+                psi.ArgumentList.Add(a);
+            using var p = Process.Start(psi)!;
+            string stdout = p.StandardOutput.ReadToEnd();
+            string stderr = p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            var line = stdout.Split('\n').LastOrDefault(l => l.StartsWith("{", StringComparison.Ordinal));
+            if (p.ExitCode != 0 || line is null)
+            {
+                CliErrors.Error($"configuration {c} failed (exit {p.ExitCode}): {stderr.Trim()}");
+                continue;
+            }
+            results.Add(JsonConvert.DeserializeObject<MemoryResult>(line)!);
+        }
+        Print(results);
+        if (jsonPath is not null)
+        {
+            var doc = new JObject
+            {
+                ["benchmark"] = "memory",
+                ["threads"] = threads,
+                ["steps"] = steps,
+                ["results"] = JArray.FromObject(results.Select(r => new
+                {
+                    r.Config.Arch, r.Config.Batch, r.Config.Size, r.Config.Method, r.Config.K, r.Plan,
+                    floor_mib = Math.Round(r.FloorMiB, 1), peak_mib = Math.Round(r.PeakMiB, 1), step_ms = Math.Round(r.StepMsMedian, 1),
+                    peak_vs_e2e = Math.Round(r.PeakMiB / E2E(results, r).PeakMiB, 3), step_vs_e2e = Math.Round(r.StepMsMedian / E2E(results, r).StepMsMedian, 3),
+                })),
+            };
+            File.WriteAllText(jsonPath, doc.ToString(Formatting.Indented));
+            Console.WriteLine($"wrote {jsonPath}");
+        }
+        return results.Count == configs.Count ? 0 : 1;
+    }
+
+    private static MemoryResult E2E(List<MemoryResult> all, MemoryResult r) =>
+        all.FirstOrDefault(o => o.Config.Arch == r.Config.Arch && o.Config.Batch == r.Config.Batch && o.Config.Size == r.Config.Size && o.Config.K == 1) ?? r;
+
+    private static void Print(List<MemoryResult> results)
+    {
+        var table = new Table().AddColumns("model", "batch", "method", "K", "blocks (units)", "floor MiB", "peak MiB", "peak/e2e", "step ms", "step/e2e");
+        foreach (var r in results)
+        {
+            var e = E2E(results, r);
+            table.AddRow(r.Config.Arch, $"{r.Config.Batch}×{r.Config.Size}²", r.Config.Method, r.Config.K.ToString(CultureInfo.InvariantCulture), Markup.Escape(r.Plan),
+                r.FloorMiB.ToString("0", CultureInfo.InvariantCulture), r.PeakMiB.ToString("0", CultureInfo.InvariantCulture),
+                (r.PeakMiB / e.PeakMiB).ToString("0.00", CultureInfo.InvariantCulture), r.StepMsMedian.ToString("0", CultureInfo.InvariantCulture),
+                (r.StepMsMedian / e.StepMsMedian).ToString("0.00", CultureInfo.InvariantCulture));
+        }
+        AnsiConsole.Write(table);
+    }
+}

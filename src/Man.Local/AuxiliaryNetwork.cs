@@ -1,0 +1,117 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Man.Local;
+
+/// <summary>
+/// The auxiliary network of one early block: for MAN/MAN++ a learnable copy (LB) and a momentum copy (EMA)
+/// of the next block's first unit, fused as y = s·LB(h) + (2−s)·EMA(h); then the task's auxiliary head.
+/// For greedy learning the head alone; for InfoPro the head plus a reconstruction decoder.
+/// </summary>
+public sealed class AuxiliaryNetwork<TTarget> : nn.Module
+{
+    private readonly LocalMethod method;
+    private readonly nn.Module<Tensor, Tensor>? lb;
+    private readonly nn.Module<Tensor, Tensor>? ema;
+    private readonly Parameter? s;
+    private readonly AuxiliaryHead<TTarget> head;
+    private readonly ReconstructionDecoder? decoder;
+    private readonly double reconstructionWeight;
+    private readonly Func<Tensor, Tensor>? reconstructionTarget;
+
+    /// <summary>Builds the auxiliary network.</summary>
+    /// <param name="method">The method (not <see cref="LocalMethod.E2E"/>).</param>
+    /// <param name="lb">Learnable copy of the next block's first unit (MAN/MAN++ only).</param>
+    /// <param name="ema">Momentum copy of the same unit (MAN/MAN++ only); its parameters are frozen here.</param>
+    /// <param name="head">The task's auxiliary head.</param>
+    /// <param name="decoder">InfoPro's decoder (InfoPro only).</param>
+    /// <param name="options">Engine options (s initial value, reconstruction weight and target).</param>
+    public AuxiliaryNetwork(LocalMethod method, nn.Module<Tensor, Tensor>? lb, nn.Module<Tensor, Tensor>? ema,
+        AuxiliaryHead<TTarget> head, ReconstructionDecoder? decoder, LocalLearningOptions options)
+        : base("AuxiliaryNetwork")
+    {
+        this.method = method;
+        this.head = head;
+        if (method is LocalMethod.Man or LocalMethod.ManPlusPlus)
+        {
+            this.lb = lb ?? throw new ArgumentNullException(nameof(lb));
+            this.ema = ema ?? throw new ArgumentNullException(nameof(ema));
+            foreach (var p in ema.parameters()) p.requires_grad = false;
+        }
+        if (method == LocalMethod.ManPlusPlus)
+            s = new Parameter(torch.tensor((float)options.InitialS));
+        if (method == LocalMethod.InfoPro)
+            this.decoder = decoder ?? throw new ArgumentNullException(nameof(decoder));
+        reconstructionWeight = options.ReconstructionWeight;
+        reconstructionTarget = options.ReconstructionTarget;
+        RegisterComponents();
+    }
+
+    /// <summary>The learnable copy (LB), or null.</summary>
+    public nn.Module<Tensor, Tensor>? Learnable => lb;
+
+    /// <summary>The momentum copy (EMA), or null.</summary>
+    public nn.Module<Tensor, Tensor>? Momentum => ema;
+
+    /// <summary>MAN++'s fusion scalar s, or null for other methods.</summary>
+    public Parameter? S => s;
+
+    /// <summary>The task's auxiliary head.</summary>
+    public AuxiliaryHead<TTarget> Head => head;
+
+    /// <summary>The current value of s (1 for MAN, NaN where the method has none).</summary>
+    public double SValue => s is not null ? s.ToSingle() : method == LocalMethod.Man ? 1.0 : double.NaN;
+
+    /// <summary>The features the head sees: h, or the fusion of LB(h) and EMA(h).</summary>
+    public Tensor Features(Tensor h)
+    {
+        if (lb is null || ema is null) return h;
+        using var scope = NewDisposeScope();
+        var a = lb.forward(h);
+        var b = ema.forward(h);
+        var y = s is null ? a + b : s * a + (2 - s) * b;
+        return y.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The local loss of the block output <paramref name="h"/>; <paramref name="input"/> is the model input (InfoPro).</summary>
+    public Tensor Loss(Tensor h, TTarget target, Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var loss = head.Loss(Features(h), target);
+        if (decoder is not null && reconstructionWeight > 0)
+        {
+            var goal = (reconstructionTarget ?? MinMax)(input).detach();
+            var reconstruction = decoder.forward(h);
+            loss = loss + reconstructionWeight * nn.functional.binary_cross_entropy(reconstruction, goal);
+        }
+        return loss.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// θ_ema ← m·θ_ema + (1−m)·θ_unit for every parameter of the EMA copy, matched by name; buffers are not touched.
+    /// </summary>
+    public void UpdateMomentumCopy(nn.Module unit, double momentum)
+    {
+        if (ema is null) return;
+        using var noGrad = torch.no_grad();
+        var source = unit.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        foreach (var (name, p) in ema.named_parameters())
+        {
+            if (!source.TryGetValue(name, out var q))
+                throw new InvalidOperationException(
+                    $"The EMA copy has parameter '{name}' that the unit it follows lacks: CreateLike must build the unit's architecture with the same names.");
+            p.mul_(momentum).add_(q, alpha: 1 - momentum);
+        }
+    }
+
+    private static Tensor MinMax(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var flat = x.flatten(1);
+        var lo = flat.amin([1L], keepdim: true);
+        var hi = flat.amax([1L], keepdim: true);
+        var scaled = ((flat - lo) / (hi - lo).clamp_min(1e-6)).reshape(x.shape);
+        return scaled.MoveToOuterDisposeScope();
+    }
+}

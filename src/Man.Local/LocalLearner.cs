@@ -1,0 +1,257 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Man.Local;
+
+/// <summary>
+/// The local-learning engine over a model presented as units: it splits the units into K blocks, builds an
+/// auxiliary network for every block but the last, and runs one training step block by block with gradient
+/// isolation, freeing each block's graph before the next block runs.
+/// </summary>
+/// <remarks>
+/// One step (DESIGN §2): for k = 1..K, h = block_k(x.detach()); for k &lt; K the auxiliary loss is back-propagated
+/// at once, the block's EMA copy follows the next block's first unit, and only h.detach() survives the block;
+/// for k = K the main head's losses are back-propagated. The optimizer step is the caller's (see
+/// <see cref="Training.LocalTrainer{TTarget}"/>). Registered children: <c>model</c> (the module that owns the
+/// units), <c>aux</c> (the K−1 auxiliary networks) and <c>head</c> (the task's main head).
+/// </remarks>
+/// <typeparam name="TTarget">The task's target type.</typeparam>
+public sealed class LocalLearner<TTarget> : nn.Module
+{
+    private readonly nn.Module model;
+    private readonly ModuleList<AuxiliaryNetwork<TTarget>> aux;
+    private readonly MainHead<TTarget> head;
+    private readonly IUnitSequence units;
+    private readonly HashSet<int> keep;
+    private long step;
+
+    /// <summary>Builds the engine.</summary>
+    /// <param name="model">The module that owns the units (its parameters are trained; it is saved in checkpoints).</param>
+    /// <param name="units">The model as an ordered list of units.</param>
+    /// <param name="task">The task: main head and auxiliary head factory.</param>
+    /// <param name="plan">The split into K blocks (K = 1 for end-to-end).</param>
+    /// <param name="options">Method and engine options.</param>
+    /// <param name="inputShape">Shape of one input sample without the batch dimension, e.g. [3, 32, 32], used to
+    /// probe the feature shapes the auxiliary networks are built for.</param>
+    public LocalLearner(nn.Module model, IUnitSequence units, ILocalTask<TTarget> task, SplitPlan plan,
+        LocalLearningOptions options, long[] inputShape) : base("LocalLearner")
+    {
+        options.Validate();
+        if (plan.UnitCount != units.Count)
+            throw new ArgumentException($"The split plan covers {plan.UnitCount} units but the model has {units.Count}.", nameof(plan));
+        if (options.Method == LocalMethod.E2E && plan.K != 1)
+            throw new ArgumentException($"Method e2e trains the model as one block; K must be 1 (got {plan.K}).", nameof(plan));
+        this.model = model;
+        this.units = units;
+        head = task.MainHead;
+        Plan = plan;
+        Options = options;
+        InputShape = inputShape.ToArray();
+        foreach (int i in head.ExtraUnitOutputs)
+            if (i < 0 || i >= units.Count)
+                throw new ArgumentException($"The main head asks for the output of unit {i}, but the model has units 0..{units.Count - 1}.");
+        keep = head.ExtraUnitOutputs.ToHashSet();
+
+        UnitShapes = ProbeShapes(inputShape);
+        aux = new ModuleList<AuxiliaryNetwork<TTarget>>();
+        for (int k = 0; k + 1 < plan.K; k++)
+            aux.Add(BuildAuxiliary(k, task));
+        RegisterComponents();
+    }
+
+    /// <summary>The split plan.</summary>
+    public SplitPlan Plan { get; }
+
+    /// <summary>The engine options.</summary>
+    public LocalLearningOptions Options { get; }
+
+    /// <summary>Shape of one input sample (without batch).</summary>
+    public long[] InputShape { get; }
+
+    /// <summary>Output shape (without batch) of every unit, as probed at construction.</summary>
+    public IReadOnlyList<long[]> UnitShapes { get; }
+
+    /// <summary>The auxiliary networks of blocks 0..K−2.</summary>
+    public IReadOnlyList<AuxiliaryNetwork<TTarget>> Auxiliaries => aux.ToList();
+
+    /// <summary>The task's main head.</summary>
+    public MainHead<TTarget> Head => head;
+
+    /// <summary>The module that owns the units.</summary>
+    public nn.Module Model => model;
+
+    /// <summary>The units.</summary>
+    public IUnitSequence Units => units;
+
+    /// <summary>Steps taken so far (the engine's own count, saved in checkpoints).</summary>
+    public long StepCount { get => step; set => step = value; }
+
+    /// <summary>MAN++'s s of every early block (1 for MAN, NaN for the other methods).</summary>
+    public double[] SValues => aux.Select(a => a.SValue).ToArray();
+
+    /// <summary>Raised after each block's backward pass with (block index, loss).</summary>
+    public event Action<int, double>? AfterBlockBackward;
+
+    /// <summary>
+    /// Every trainable parameter once (the model, LB copies, heads, decoders and s; never the EMA copies),
+    /// for one optimizer over all of them.
+    /// </summary>
+    public IEnumerable<Parameter> TrainableParameters()
+    {
+        var seen = new HashSet<IntPtr>();
+        foreach (var p in parameters())
+            if (p.requires_grad && seen.Add(p.Handle))
+                yield return p;
+    }
+
+    /// <summary>
+    /// One training step: forward and backward block by block. Gradients accumulate into the parameters' grads;
+    /// the caller zeroes them before and steps the optimizer after.
+    /// </summary>
+    /// <exception cref="NonFiniteLossException">A loss was NaN or infinite (nothing was back-propagated for that block).</exception>
+    public StepResult Step(Tensor input, TTarget target)
+    {
+        int k = Plan.K;
+        var blockLosses = new double[k];
+        var named = new Dictionary<string, double>();
+        using var outer = NewDisposeScope();
+        var kept = new Dictionary<int, Tensor>();
+        Tensor x = input;
+        for (int b = 0; b < k; b++)
+        {
+            using var scope = NewDisposeScope();
+            var h = x.detach();
+            for (int u = Plan.Start(b); u < Plan.End(b); u++)
+            {
+                h = units[u].call(h);
+                if (keep.Contains(u) && u != units.Count - 1)
+                    kept[u] = b + 1 < k ? h.detach().MoveToOuterDisposeScope() : h;
+            }
+            if (b + 1 < k)
+            {
+                var loss = aux[b].Loss(h, target, input);
+                double v = loss.ToDouble();
+                if (!double.IsFinite(v)) throw new NonFiniteLossException(step, b, $"block{b}", v);
+                if (loss.requires_grad) loss.backward();
+                blockLosses[b] = v;
+                AfterBlockBackward?.Invoke(b, v);
+                aux[b].UpdateMomentumCopy(units[Plan.Start(b + 1)], Options.EmaMomentum);
+                var next = h.detach().MoveToOuterDisposeScope();
+                if (!ReferenceEquals(x, input)) x.Dispose();
+                x = next;
+            }
+            else
+            {
+                var losses = head.Losses(kept, h, target);
+                Tensor? total = null;
+                double sum = 0;
+                foreach (var (name, value) in losses)
+                {
+                    double v = value.ToDouble();
+                    if (!double.IsFinite(v)) throw new NonFiniteLossException(step, b, name, v);
+                    named[name] = v;
+                    sum += v;
+                    total = total is null ? value : total + value;
+                }
+                if (total is null) throw new InvalidOperationException("The main head returned no loss.");
+                if (total.requires_grad) total.backward();
+                blockLosses[b] = sum;
+                AfterBlockBackward?.Invoke(b, sum);
+            }
+        }
+        step++;
+        return new StepResult(blockLosses, named, SValues);
+    }
+
+    /// <summary>
+    /// Runs the units in order (no gradient bookkeeping of its own) and returns the last output with the
+    /// outputs of the units listed in <see cref="MainHead{TTarget}.ExtraUnitOutputs"/>; for inference.
+    /// </summary>
+    public (Dictionary<int, Tensor> Outputs, Tensor Last) RunUnits(Tensor input)
+    {
+        var outputs = new Dictionary<int, Tensor>();
+        var h = input;
+        for (int u = 0; u < units.Count; u++)
+        {
+            h = units[u].call(h);
+            if (keep.Contains(u)) outputs[u] = h;
+        }
+        return (outputs, h);
+    }
+
+    private AuxiliaryNetwork<TTarget> BuildAuxiliary(int block, ILocalTask<TTarget> task)
+    {
+        int end = Plan.End(block);
+        var method = Options.Method;
+        nn.Module<Tensor, Tensor>? lb = null, ema = null;
+        ReconstructionDecoder? decoder = null;
+        long[] headShape = UnitShapes[end - 1];
+        if (method is LocalMethod.Man or LocalMethod.ManPlusPlus)
+        {
+            lb = units.CreateLike(end);
+            ema = units.CreateLike(end);
+            var device = DeviceOf(units[end]);
+            lb.to(device);
+            ema.to(device);
+            if (Options.InitializeCopiesFromUnit)
+            {
+                CopyParameters(units[end], lb);
+                CopyParameters(units[end], ema);
+            }
+            headShape = UnitShapes[end];
+        }
+        if (method == LocalMethod.InfoPro)
+            decoder = new ReconstructionDecoder(UnitShapes[end - 1][0], InputShape);
+        var auxHead = task.CreateAuxiliaryHead(new AuxiliaryHeadContext(block, headShape, InputShape));
+        var net = new AuxiliaryNetwork<TTarget>(method, lb, ema, auxHead, decoder, Options);
+        net.to(DeviceOf(units[Plan.Start(block)]));
+        return net;
+    }
+
+    private static void CopyParameters(nn.Module from, nn.Module to)
+    {
+        using var noGrad = torch.no_grad();
+        var source = from.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        foreach (var (name, p) in to.named_parameters())
+        {
+            if (!source.TryGetValue(name, out var q) || !q.shape.SequenceEqual(p.shape))
+                throw new InvalidOperationException($"CreateLike built a module whose parameter '{name}' does not match the unit's.");
+            p.copy_(q);
+        }
+    }
+
+    private static Device DeviceOf(nn.Module m)
+    {
+        foreach (var p in m.parameters()) return p.device;
+        return CPU;
+    }
+
+    private List<long[]> ProbeShapes(long[] inputShape)
+    {
+        var shapes = new List<long[]>();
+        var device = units.Count > 0 ? DeviceOf(units[0]) : CPU;
+        var training = new bool[units.Count];
+        for (int u = 0; u < units.Count; u++)
+        {
+            training[u] = units[u].training;
+            units[u].eval();
+        }
+        try
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = torch.no_grad();
+            var h = torch.zeros([2, .. inputShape], device: device);
+            for (int u = 0; u < units.Count; u++)
+            {
+                h = units[u].call(h);
+                shapes.Add(h.shape.Skip(1).ToArray());
+            }
+        }
+        finally
+        {
+            for (int u = 0; u < units.Count; u++) units[u].train(training[u]);
+        }
+        return shapes;
+    }
+}

@@ -1,0 +1,43 @@
+using static TorchSharp.torch;
+
+namespace Man.Local;
+
+/// <summary>Options of the local-learning engine; the defaults are those of the official MAN++ code.</summary>
+public sealed record LocalLearningOptions
+{
+    /// <summary>The method every early block learns with.</summary>
+    public LocalMethod Method { get; init; } = LocalMethod.ManPlusPlus;
+
+    /// <summary>EMA momentum m in θ_ema ← m·θ_ema + (1−m)·θ_unit (updated every step, parameters only).</summary>
+    public double EmaMomentum { get; init; } = 0.995;
+
+    /// <summary>Initial value of MAN++'s learnable fusion scalar s.</summary>
+    public double InitialS { get; init; } = 1.0;
+
+    /// <summary>
+    /// Start LB and EMA from the current weights of the unit they copy (true) instead of fresh initialisation
+    /// (false, as the reference code).
+    /// </summary>
+    public bool InitializeCopiesFromUnit { get; init; }
+
+    /// <summary>InfoPro: weight λ of the reconstruction loss added to the auxiliary task loss.</summary>
+    public double ReconstructionWeight { get; init; } = 1.0;
+
+    /// <summary>
+    /// InfoPro: maps the model input to the reconstruction target in [0, 1]. Default: each sample scaled by its
+    /// own minimum and maximum.
+    /// </summary>
+    public Func<Tensor, Tensor>? ReconstructionTarget { get; init; }
+
+    /// <summary>Checks every option; throws with a message naming the bad one.</summary>
+    public void Validate()
+    {
+        if (!Enum.IsDefined(Method)) throw new ArgumentException($"Unknown method {Method}.");
+        if (EmaMomentum is < 0 or > 1 || double.IsNaN(EmaMomentum))
+            throw new ArgumentException($"EmaMomentum must lie in [0, 1] (got {EmaMomentum}).");
+        if (InitialS is < 0 or > 2 || double.IsNaN(InitialS))
+            throw new ArgumentException($"InitialS must lie in [0, 2] (got {InitialS}).");
+        if (ReconstructionWeight < 0 || double.IsNaN(ReconstructionWeight))
+            throw new ArgumentException($"ReconstructionWeight must be non-negative (got {ReconstructionWeight}).");
+    }
+}

@@ -1,0 +1,126 @@
+namespace Man.Local;
+
+/// <summary>
+/// How the units of a model are grouped into K consecutive local blocks. Block k covers units
+/// <c>[Starts[k], Starts[k+1])</c>; K = 1 is end-to-end training.
+/// </summary>
+public sealed record SplitPlan
+{
+    /// <summary>The first unit of each block; <c>Starts[0] == 0</c>, strictly increasing.</summary>
+    public IReadOnlyList<int> Starts { get; }
+
+    /// <summary>Total number of units.</summary>
+    public int UnitCount { get; }
+
+    /// <summary>Number of blocks, K.</summary>
+    public int K => Starts.Count;
+
+    /// <summary>Creates a plan from the first unit of every block.</summary>
+    /// <exception cref="ArgumentException">The starts do not describe K non-empty consecutive blocks of the units.</exception>
+    public SplitPlan(IReadOnlyList<int> starts, int unitCount)
+    {
+        if (unitCount < 1) throw new ArgumentException($"A model needs at least one unit (got {unitCount}).", nameof(unitCount));
+        if (starts.Count == 0 || starts[0] != 0)
+            throw new ArgumentException("The first block must start at unit 0.", nameof(starts));
+        for (int i = 1; i < starts.Count; i++)
+            if (starts[i] <= starts[i - 1])
+                throw new ArgumentException($"Block starts must increase strictly (got {string.Join(",", starts)}).", nameof(starts));
+        if (starts[^1] >= unitCount)
+            throw new ArgumentException(
+                $"Block {starts.Count - 1} starts at unit {starts[^1]}, but the model has only {unitCount} units (0..{unitCount - 1}).", nameof(starts));
+        Starts = starts.ToArray();
+        UnitCount = unitCount;
+    }
+
+    /// <summary>First unit of block <paramref name="k"/>.</summary>
+    public int Start(int k) => Starts[k];
+
+    /// <summary>One past the last unit of block <paramref name="k"/>.</summary>
+    public int End(int k) => k + 1 < K ? Starts[k + 1] : UnitCount;
+
+    /// <summary>The block that holds unit <paramref name="unit"/>.</summary>
+    public int BlockOf(int unit)
+    {
+        for (int k = K - 1; k >= 0; k--)
+            if (unit >= Starts[k]) return k;
+        throw new ArgumentOutOfRangeException(nameof(unit));
+    }
+
+    /// <summary>One block holding every unit: end-to-end training.</summary>
+    public static SplitPlan Single(int unitCount) => new([0], unitCount);
+
+    /// <summary>K blocks of (nearly) equal unit counts, the larger ones first.</summary>
+    public static SplitPlan Uniform(int k, int unitCount)
+    {
+        CheckK(k, unitCount);
+        var starts = new int[k];
+        int size = unitCount / k, extra = unitCount % k, at = 0;
+        for (int b = 0; b < k; b++)
+        {
+            starts[b] = at;
+            at += size + (b < extra ? 1 : 0);
+        }
+        return new SplitPlan(starts, unitCount);
+    }
+
+    /// <summary>
+    /// K consecutive blocks that minimise the largest block cost (e.g. the activation memory a block keeps for
+    /// its backward pass), by exact dynamic programming over the unit costs.
+    /// </summary>
+    /// <param name="k">Number of blocks.</param>
+    /// <param name="costs">One non-negative cost per unit.</param>
+    public static SplitPlan Balanced(int k, IReadOnlyList<double> costs)
+    {
+        int n = costs.Count;
+        CheckK(k, n);
+        if (costs.Any(c => c < 0 || double.IsNaN(c))) throw new ArgumentException("Unit costs must be non-negative numbers.", nameof(costs));
+        var prefix = new double[n + 1];
+        for (int i = 0; i < n; i++) prefix[i + 1] = prefix[i] + costs[i];
+        // best[b, i]: minimal max-cost of splitting the first i units into b blocks; cut[b, i]: start of the last block.
+        var best = new double[k + 1, n + 1];
+        var cut = new int[k + 1, n + 1];
+        for (int b = 0; b <= k; b++)
+            for (int i = 0; i <= n; i++) best[b, i] = double.PositiveInfinity;
+        best[0, 0] = 0;
+        for (int b = 1; b <= k; b++)
+            for (int i = b; i <= n; i++)
+                for (int j = b - 1; j < i; j++)
+                {
+                    double v = Math.Max(best[b - 1, j], prefix[i] - prefix[j]);
+                    if (v < best[b, i]) { best[b, i] = v; cut[b, i] = j; }
+                }
+        var starts = new int[k];
+        int end = n;
+        for (int b = k; b >= 1; b--)
+        {
+            starts[b - 1] = cut[b, end];
+            end = cut[b, end];
+        }
+        return new SplitPlan(starts, n);
+    }
+
+    /// <summary>Parses "0,3,8" (block starts) into a plan.</summary>
+    public static SplitPlan Parse(string starts, int unitCount)
+    {
+        var parts = starts.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var values = new List<int>();
+        foreach (var p in parts)
+        {
+            if (!int.TryParse(p, out int v))
+                throw new ArgumentException($"Split '{starts}': '{p}' is not a unit index. Give the first unit of each block, e.g. 0,4,9.");
+            values.Add(v);
+        }
+        return new SplitPlan(values, unitCount);
+    }
+
+    private static void CheckK(int k, int unitCount)
+    {
+        if (k < 1) throw new ArgumentException($"K must be at least 1 (got {k}).", nameof(k));
+        if (k > unitCount)
+            throw new ArgumentException($"K = {k} is larger than the number of units ({unitCount}): every local block needs at least one unit.", nameof(k));
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() =>
+        string.Join(" | ", Enumerable.Range(0, K).Select(b => End(b) - Start(b) == 1 ? $"{Start(b)}" : $"{Start(b)}-{End(b) - 1}"));
+}

@@ -1,0 +1,82 @@
+using System.Security.Cryptography;
+using System.Text;
+using Newtonsoft.Json;
+using Newtonsoft.Json.Linq;
+
+namespace Man.Local.Training;
+
+/// <summary>
+/// The container of a Man.Vision checkpoint: the magic "MANCKPT1", a JSON header (metadata, payload length
+/// and SHA-256), then the binary payload (model, optimizer and RNG state). Written to a temporary file and
+/// renamed, so that a crash never leaves a half-written checkpoint under the real name.
+/// </summary>
+public static class CheckpointFile
+{
+    private static readonly byte[] Magic = "MANCKPT1"u8.ToArray();
+
+    /// <summary>Writes <paramref name="header"/> and <paramref name="payload"/> to <paramref name="path"/> atomically.</summary>
+    public static void Write(string path, JObject header, byte[] payload)
+    {
+        header["payload_length"] = payload.LongLength;
+        header["payload_sha256"] = Convert.ToHexString(SHA256.HashData(payload));
+        byte[] json = Encoding.UTF8.GetBytes(header.ToString(Formatting.None));
+        string full = System.IO.Path.GetFullPath(path);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
+        string tmp = full + $".{Environment.ProcessId}.tmp";
+        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+        using (var w = new BinaryWriter(fs))
+        {
+            w.Write(Magic);
+            w.Write(json.Length);
+            w.Write(json);
+            w.Write(payload);
+            w.Flush();
+            fs.Flush(flushToDisk: true);
+        }
+        File.Move(tmp, full, overwrite: true);
+    }
+
+    /// <summary>Reads only the header.</summary>
+    /// <exception cref="CheckpointException">Not a Man.Vision checkpoint, or its header is damaged.</exception>
+    public static JObject ReadHeader(string path) => Read(path, withPayload: false).Header;
+
+    /// <summary>Reads and verifies the header and payload.</summary>
+    /// <exception cref="CheckpointException">Missing, foreign, truncated or corrupt file.</exception>
+    public static (JObject Header, byte[] Payload) Read(string path) => Read(path, withPayload: true)!;
+
+    private static (JObject Header, byte[] Payload) Read(string path, bool withPayload)
+    {
+        if (!File.Exists(path)) throw new CheckpointException(path, "no such checkpoint file.");
+        using var fs = File.OpenRead(path);
+        using var r = new BinaryReader(fs);
+        var magic = r.ReadBytes(Magic.Length);
+        if (!magic.AsSpan().SequenceEqual(Magic))
+            throw new CheckpointException(path,
+                "not a Man.Vision checkpoint (it does not start with MANCKPT1). PyTorch/torchvision weight files are imported with --pretrained, not resumed.");
+        if (fs.Length < Magic.Length + 4) throw new CheckpointException(path, "truncated: the header length is missing.");
+        int len = r.ReadInt32();
+        if (len <= 0 || len > fs.Length - Magic.Length - 4)
+            throw new CheckpointException(path, $"truncated or damaged: the header claims {len} bytes, the file has {fs.Length} in all.");
+        JObject header;
+        try
+        {
+            header = JObject.Parse(Encoding.UTF8.GetString(r.ReadBytes(len)));
+        }
+        catch (JsonException e)
+        {
+            throw new CheckpointException(path, "the header is not valid JSON: " + e.Message, e);
+        }
+        long payloadLength = header.Value<long?>("payload_length")
+            ?? throw new CheckpointException(path, "the header has no payload_length.");
+        long have = fs.Length - fs.Position;
+        if (have != payloadLength)
+            throw new CheckpointException(path,
+                $"truncated: the payload should be {payloadLength} bytes but {have} are present (the write was interrupted, or the file was cut). Use an earlier checkpoint.");
+        if (!withPayload) return (header, []);
+        byte[] payload = r.ReadBytes((int)payloadLength);
+        string sha = Convert.ToHexString(SHA256.HashData(payload));
+        if (!string.Equals(sha, header.Value<string>("payload_sha256"), StringComparison.OrdinalIgnoreCase))
+            throw new CheckpointException(path, "corrupt: the payload's SHA-256 does not match the header. Use an earlier checkpoint.");
+        return (header, payload);
+    }
+}

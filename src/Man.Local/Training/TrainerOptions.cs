@@ -1,0 +1,48 @@
+namespace Man.Local.Training;
+
+/// <summary>The optimizer of a run.</summary>
+public enum OptimizerKind
+{
+    /// <summary>SGD with momentum (Nesterov by default).</summary>
+    Sgd,
+
+    /// <summary>AdamW.</summary>
+    AdamW,
+}
+
+/// <summary>Options of <see cref="LocalTrainer{TTarget}"/>: one optimizer over every trainable parameter.</summary>
+public sealed record TrainerOptions
+{
+    /// <summary>The optimizer.</summary>
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Sgd;
+
+    /// <summary>The learning-rate schedule (its base rate is the optimizer's rate).</summary>
+    public LearningRateSchedule Schedule { get; init; } = new();
+
+    /// <summary>SGD momentum.</summary>
+    public double Momentum { get; init; } = 0.9;
+
+    /// <summary>Nesterov momentum for SGD.</summary>
+    public bool Nesterov { get; init; } = true;
+
+    /// <summary>Weight decay.</summary>
+    public double WeightDecay { get; init; } = 5e-4;
+
+    /// <summary>
+    /// Learning-rate multiplier by parameter name (names as in the learner: <c>model.*</c>, <c>aux.*</c>,
+    /// <c>head.*</c>); null gives every parameter the full rate. Used, e.g., for a lower backbone rate when
+    /// fine-tuning.
+    /// </summary>
+    public Func<string, double>? LrScaleByName { get; init; }
+
+    /// <summary>The run's seed (saved in checkpoints).</summary>
+    public long Seed { get; init; }
+
+    /// <summary>Checks the values; throws with a message naming the bad one.</summary>
+    public void Validate()
+    {
+        Schedule.Validate();
+        if (Momentum is < 0 or >= 1) throw new ArgumentException($"Momentum must lie in [0, 1) (got {Momentum}).");
+        if (WeightDecay < 0) throw new ArgumentException($"WeightDecay must be non-negative (got {WeightDecay}).");
+    }
+}

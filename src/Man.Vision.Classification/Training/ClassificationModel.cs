@@ -1,0 +1,111 @@
+using Man.Local;
+using Man.Local.Training;
+using Man.Vision.Backbones.ResNets;
+using Newtonsoft.Json;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Man.Vision.Classification.Training;
+
+/// <summary>A classifier ready for the engine: the ResNet, its task and the local learner around them.</summary>
+public sealed class ClassificationModel : IDisposable
+{
+    private ClassificationModel(ResNet network, ClassificationTask task, LocalLearner<Tensor> learner, IReadOnlyList<string> classes)
+    {
+        Network = network;
+        Task = task;
+        Learner = learner;
+        Classes = classes;
+    }
+
+    /// <summary>The network (torchvision names).</summary>
+    public ResNet Network { get; }
+
+    /// <summary>The task (main and auxiliary heads).</summary>
+    public ClassificationTask Task { get; }
+
+    /// <summary>The engine.</summary>
+    public LocalLearner<Tensor> Learner { get; }
+
+    /// <summary>Class names.</summary>
+    public IReadOnlyList<string> Classes { get; }
+
+    /// <summary>
+    /// Builds the network, the split plan and the engine. The seed fixes every initialisation.
+    /// </summary>
+    public static ClassificationModel Create(string arch, LocalMethod method, int k, string split, IReadOnlyList<string> classes,
+        long[] sampleShape, long seed, double emaMomentum = 0.995, Device? device = null)
+    {
+        if (classes.Count < 2) throw new ArgumentException($"A classifier needs at least 2 classes (got {classes.Count}).");
+        torch.manual_seed(seed);
+        var network = ResNetFactory.Create(arch, classes.Count);
+        if (sampleShape[0] != 3)
+            throw new ArgumentException($"The ResNets take 3-channel images; the data has {sampleShape[0]} channels (use the 3-channel option of the data set).");
+        if (device is not null) network.to(device);
+        var plan = MakePlan(network, method, k, split, sampleShape);
+        var task = new ClassificationTask(network.Head ?? throw new InvalidOperationException($"{arch} was built without a classifier."), classes.Count);
+        torch.manual_seed(seed + 1);
+        var learner = new LocalLearner<Tensor>(network, network, task, plan,
+            new LocalLearningOptions { Method = method, EmaMomentum = emaMomentum }, sampleShape);
+        if (device is not null) learner.to(device);
+        return new ClassificationModel(network, task, learner, classes);
+    }
+
+    /// <summary>Rebuilds a model from a checkpoint's metadata and loads its weights.</summary>
+    public static ClassificationModel Load(string checkpoint, Device? device = null)
+    {
+        var meta = LocalTrainer<Tensor>.ReadMeta(checkpoint);
+        string Get(string key) => meta.TryGetValue(key, out var v) ? v
+            : throw new CheckpointException(checkpoint, $"not a classification checkpoint: its metadata lacks '{key}'.");
+        if (Get("task") != "classify") throw new CheckpointException(checkpoint, $"a '{Get("task")}' checkpoint, not a classification one.");
+        var classes = JsonConvert.DeserializeObject<string[]>(Get("classes"))!;
+        var shape = JsonConvert.DeserializeObject<long[]>(Get("sample_shape"))!;
+        var header = CheckpointFile.ReadHeader(checkpoint);
+        var starts = header["split"]!.ToObject<int[]>()!;
+        var model = Create(Get("arch"), LocalMethods.Parse(Get("method")), starts.Length, string.Join(",", starts), classes, shape, 0, device: device);
+        LocalTrainer<Tensor>.LoadWeights(model.Learner, checkpoint);
+        return model;
+    }
+
+    /// <summary>The metadata stored with checkpoints, from which <see cref="Load"/> rebuilds the model.</summary>
+    public Dictionary<string, string> Meta(string arch) => new()
+    {
+        ["task"] = "classify",
+        ["arch"] = arch,
+        ["method"] = Learner.Options.Method.Name(),
+        ["classes"] = JsonConvert.SerializeObject(Classes),
+        ["sample_shape"] = JsonConvert.SerializeObject(Learner.InputShape),
+    };
+
+    /// <summary>Class logits of a batch (no gradient bookkeeping of its own; call under no_grad and eval()).</summary>
+    public Tensor Logits(Tensor images)
+    {
+        using var scope = NewDisposeScope();
+        var (_, last) = Learner.RunUnits(images);
+        return Task.Head.Logits(last).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The split plan for <paramref name="split"/>: balanced, uniform or explicit starts.</summary>
+    public static SplitPlan MakePlan(ResNet network, LocalMethod method, int k, string split, long[] sampleShape)
+    {
+        int n = network.Count;
+        if (method == LocalMethod.E2E || k == 1) return SplitPlan.Single(n);
+        if (k > n) throw new ArgumentException($"K = {k} is larger than the number of units of this network ({n}).");
+        return split.Trim().ToLowerInvariant() switch
+        {
+            "uniform" => SplitPlan.Uniform(k, n),
+            "balanced" => SplitPlan.Balanced(k, network.DescribeUnits(sampleShape[1], sampleShape[2]).Select(u => (double)u.ActivationElements).ToArray()),
+            _ => CheckK(SplitPlan.Parse(split, n), k),
+        };
+    }
+
+    private static SplitPlan CheckK(SplitPlan plan, int k) =>
+        plan.K == k ? plan : throw new ArgumentException($"The split '{plan}' has {plan.K} blocks but --k is {k}.");
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        Learner.Dispose();
+        Network.Dispose();
+    }
+}

@@ -1,0 +1,55 @@
+using Man.Local;
+using Man.Local.Training;
+
+namespace Man.Vision.Classification.Training;
+
+/// <summary>Everything a classification run needs besides its data.</summary>
+public sealed record ClassificationTrainOptions
+{
+    /// <summary>Architecture name (resnet32, resnet110, resnet18, …).</summary>
+    public string Arch { get; init; } = "resnet32";
+
+    /// <summary>The learning method.</summary>
+    public LocalMethod Method { get; init; } = LocalMethod.ManPlusPlus;
+
+    /// <summary>Number of local blocks (1 for e2e).</summary>
+    public int K { get; init; } = 8;
+
+    /// <summary>"balanced" (by activation memory), "uniform" (by unit count) or explicit block starts "0,3,7".</summary>
+    public string Split { get; init; } = "balanced";
+
+    /// <summary>Epochs to train.</summary>
+    public int Epochs { get; init; } = 1;
+
+    /// <summary>Base learning rate.</summary>
+    public double LearningRate { get; init; } = 0.1;
+
+    /// <summary>Warm-up epochs (linear).</summary>
+    public double WarmupEpochs { get; init; }
+
+    /// <summary>Weight decay.</summary>
+    public double WeightDecay { get; init; } = 5e-4;
+
+    /// <summary>Optimizer.</summary>
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Sgd;
+
+    /// <summary>EMA momentum of MAN/MAN++.</summary>
+    public double EmaMomentum { get; init; } = 0.995;
+
+    /// <summary>Seed of initialisation, data order and augmentation.</summary>
+    public long Seed { get; init; }
+
+    /// <summary>Stop each epoch after this many batches (0: all); for smoke runs and benchmarks.</summary>
+    public int MaxBatchesPerEpoch { get; init; }
+
+    /// <summary>Checks the values; throws with a message naming the bad one.</summary>
+    public void Validate()
+    {
+        if (K < 1) throw new ArgumentException($"--k must be at least 1 (got {K}).");
+        if (Method == LocalMethod.E2E && K != 1) throw new ArgumentException($"Method e2e trains one block: use --k 1 (got {K}).");
+        if (Method != LocalMethod.E2E && K < 2) throw new ArgumentException($"Method {Method.Name()} needs --k ≥ 2 (got {K}); use --method e2e for K = 1.");
+        if (Epochs < 1) throw new ArgumentException($"--epochs must be at least 1 (got {Epochs}).");
+        if (!(LearningRate > 0)) throw new ArgumentException($"--lr must be positive (got {LearningRate}).");
+        if (WarmupEpochs < 0 || WarmupEpochs > Epochs) throw new ArgumentException($"--warmup-epochs must lie in [0, epochs] (got {WarmupEpochs}).");
+    }
+}

@@ -1,0 +1,272 @@
+using Man.Local;
+using Man.Local.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Man.Local.Tests;
+
+public sealed class LocalLearnerTests
+{
+    private static TrainerOptions Sgd(double lr = 0.05, long total = 100) => new()
+    {
+        Schedule = new LearningRateSchedule { Kind = ScheduleKind.Constant, BaseLr = lr, TotalSteps = total },
+        Momentum = 0.9, WeightDecay = 1e-4,
+    };
+
+    [Theory]
+    [InlineData(LocalMethod.Greedy)]
+    [InlineData(LocalMethod.InfoPro)]
+    [InlineData(LocalMethod.Man)]
+    [InlineData(LocalMethod.ManPlusPlus)]
+    public void Later_losses_add_no_gradient_to_earlier_blocks(LocalMethod method)
+    {
+        using var scope = NewDisposeScope();
+        var (net, _, learner) = Toy.Build(method, 3);
+        var (x, y) = Toy.Batch(7);
+        var firstBlock = Enumerable.Range(learner.Plan.Start(0), learner.Plan.End(0)).SelectMany(u => net[u].parameters()).ToList();
+        var secondBlock = Enumerable.Range(learner.Plan.Start(1), learner.Plan.End(1) - learner.Plan.Start(1)).SelectMany(u => net[u].parameters()).ToList();
+        List<Tensor>? afterOwnBackward = null;
+        List<Tensor?>? secondBeforeItsBackward = null;
+        learner.AfterBlockBackward += (b, _) =>
+        {
+            if (b == 0)
+            {
+                afterOwnBackward = firstBlock.Select(p => p.grad!.clone().DetachFromDisposeScope()).ToList();
+                secondBeforeItsBackward = secondBlock.Select(p => p.grad?.clone().DetachFromDisposeScope()).ToList();
+            }
+        };
+        learner.train();
+        learner.Step(x, y);
+
+        // Block 0's gradients after the whole step are exactly those it had after its own backward.
+        for (int i = 0; i < firstBlock.Count; i++)
+            Assert.Equal(0.0, Toy.MaxAbsDiff(firstBlock[i].grad!, afterOwnBackward![i]));
+        // Block 0's own loss put nothing into block 1.
+        Assert.All(secondBeforeItsBackward!, g => Assert.True(g is null || g.abs().max().ToDouble() == 0));
+        // And block 1 did get gradients from its own loss.
+        Assert.Contains(secondBlock, p => p.grad is not null && p.grad.abs().max().ToDouble() > 0);
+    }
+
+    [Fact]
+    public void Block_gradients_are_the_same_without_the_blocks_after_it()
+    {
+        using var scope = NewDisposeScope();
+        var (x, y) = Toy.Batch(11);
+        var (netA, _, learnerA) = Toy.Build(LocalMethod.ManPlusPlus, 3);
+        learnerA.train();
+        learnerA.Step(x, y);
+        var gradsA = Enumerable.Range(0, learnerA.Plan.End(0)).SelectMany(u => netA[u].parameters()).Select(p => p.grad!.clone()).ToList();
+
+        // The same block and auxiliary network alone, by hand: units of block 0 then the auxiliary loss.
+        var (netB, _, learnerB) = Toy.Build(LocalMethod.ManPlusPlus, 3);
+        learnerB.train();
+        var h = x;
+        for (int u = 0; u < learnerB.Plan.End(0); u++) h = netB[u].forward(h);
+        learnerB.Auxiliaries[0].Loss(h, y, x).backward();
+        var gradsB = Enumerable.Range(0, learnerB.Plan.End(0)).SelectMany(u => netB[u].parameters()).Select(p => p.grad!).ToList();
+        Assert.Equal(gradsA.Count, gradsB.Count);
+        for (int i = 0; i < gradsA.Count; i++)
+            Assert.True(Toy.MaxAbsDiff(gradsA[i], gradsB[i]) < 1e-7, $"gradient {i} differs by {Toy.MaxAbsDiff(gradsA[i], gradsB[i])}");
+    }
+
+    [Fact]
+    public void Ema_follows_the_unit_exactly_parameters_only()
+    {
+        using var scope = NewDisposeScope();
+        var (net, _, learner) = Toy.Build(LocalMethod.ManPlusPlus, 2);
+        using var trainer = new LocalTrainer<Tensor>(learner, Sgd());
+        var aux = learner.Auxiliaries[0];
+        int followed = learner.Plan.Start(1);
+        double m = learner.Options.EmaMomentum;
+        var expected = Toy.Snapshot(aux.Momentum!);
+        for (int step = 0; step < 4; step++)
+        {
+            var unitBefore = Toy.Snapshot(net[followed]);
+            var (x, y) = Toy.Batch(step);
+            trainer.TrainStep(x, y);
+            foreach (var name in expected.Keys.ToList())
+                expected[name] = expected[name] * m + unitBefore[name] * (1 - m);
+            var actual = Toy.Snapshot(aux.Momentum!);
+            foreach (var (name, e) in expected)
+                Assert.True(Toy.MaxAbsDiff(actual[name], e) < 1e-7, $"step {step}, {name}: {Toy.MaxAbsDiff(actual[name], e)}");
+        }
+        // The EMA copy's parameters never receive gradients and are not trained by the optimizer.
+        Assert.All(aux.Momentum!.parameters(), p => Assert.False(p.requires_grad));
+        // Buffers are not copied: the EMA copy's BN statistics are its own, not the unit's.
+        var unitBuffers = net[followed].named_buffers().ToDictionary(b => b.name, b => b.buffer);
+        var emaMean = aux.Momentum!.named_buffers().First(b => b.name.EndsWith("running_mean")).buffer;
+        Assert.True(Toy.MaxAbsDiff(emaMean, unitBuffers[aux.Momentum!.named_buffers().First(b => b.name.EndsWith("running_mean")).name]) > 1e-6);
+    }
+
+    [Fact]
+    public void S_learns_under_manpp_and_is_fixed_at_one_under_man()
+    {
+        using var scope = NewDisposeScope();
+        var (_, _, pp) = Toy.Build(LocalMethod.ManPlusPlus, 3);
+        using (var trainer = new LocalTrainer<Tensor>(pp, Sgd(lr: 0.1)))
+        {
+            Assert.Equal([1.0, 1.0], pp.SValues);
+            for (int i = 0; i < 3; i++)
+            {
+                var (x, y) = Toy.Batch(i);
+                trainer.TrainStep(x, y);
+                Assert.NotNull(pp.Auxiliaries[0].S!.grad);
+                Assert.True(pp.Auxiliaries[0].S!.grad!.abs().ToDouble() > 0, "s must receive a gradient");
+            }
+        }
+        Assert.All(pp.SValues, s => Assert.True(Math.Abs(s - 1.0) > 1e-5, $"s did not move: {s}"));
+
+        var (_, _, man) = Toy.Build(LocalMethod.Man, 3);
+        using (var trainer = new LocalTrainer<Tensor>(man, Sgd(lr: 0.1)))
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                var (x, y) = Toy.Batch(i);
+                trainer.TrainStep(x, y);
+            }
+        }
+        Assert.Equal([1.0, 1.0], man.SValues);
+        Assert.All(man.Auxiliaries, a => Assert.Null(a.S));
+    }
+
+    [Fact]
+    public void K1_equals_plain_backprop()
+    {
+        using var scope = NewDisposeScope();
+        var (net, task, learner) = Toy.Build(LocalMethod.E2E, 1);
+        using var trainer = new LocalTrainer<Tensor>(learner, Sgd());
+
+        // The same model and head by hand, same seeds.
+        var (refNet, refTask, refLearner) = Toy.Build(LocalMethod.E2E, 1);
+        var head = (PoolLinearHead)refTask.MainHead;
+        var parameters = refNet.parameters().Concat(head.parameters()).ToList();
+        var opt = optim.SGD(parameters, 0.05, momentum: 0.9, weight_decay: 1e-4, nesterov: true);
+        refNet.train();
+        head.train();
+        for (int step = 0; step < 3; step++)
+        {
+            var (x, y) = Toy.Batch(step);
+            var r = trainer.TrainStep(x, y);
+            opt.zero_grad();
+            var h = x;
+            for (int u = 0; u < refNet.Count; u++) h = refNet[u].forward(h);
+            var loss = nn.functional.cross_entropy(head.Logits(h), y);
+            loss.backward();
+            opt.step();
+            Assert.True(Math.Abs(r.MainLoss - loss.ToDouble()) < 1e-6, $"step {step}: {r.MainLoss} vs {loss.ToDouble()}");
+        }
+        var a = Toy.Snapshot(net);
+        var b = Toy.Snapshot(refNet);
+        foreach (var (name, t) in a) Assert.True(Toy.MaxAbsDiff(t, b[name]) < 1e-6, $"{name}: {Toy.MaxAbsDiff(t, b[name])}");
+    }
+
+    [Fact]
+    public void Block_graph_is_released_before_the_next_block_runs()
+    {
+        using var scope = NewDisposeScope();
+        var (net, _, learner) = Toy.Build(LocalMethod.ManPlusPlus, 2);
+        int boundary = learner.Plan.Start(1);
+        Tensor? recorded = null;
+        bool checkedAtNextBlock = false;
+        // Record the last output made inside block 0, then check it is gone when block 1 starts.
+        var h1 = ((nn.Module<Tensor, Tensor>)net[boundary - 1]).register_forward_hook((_, _, output) =>
+        {
+            recorded = output;
+            return output;
+        });
+        var h2 = ((nn.Module<Tensor, Tensor>)net[boundary]).register_forward_pre_hook((_, x) =>
+        {
+            Assert.NotNull(recorded);
+            Assert.True(recorded!.IsInvalid, "a tensor of block 0's graph is still alive when block 1 runs");
+            Assert.False(x.requires_grad, "block 1's input must be detached");
+            checkedAtNextBlock = true;
+            return x;
+        });
+        learner.train();
+        var (bx, by) = Toy.Batch(3);
+        learner.Step(bx, by);
+        Assert.True(checkedAtNextBlock);
+        h1.remove();
+        h2.remove();
+    }
+
+    [Fact]
+    public void Steps_leak_no_tensors()
+    {
+        using var outer = NewDisposeScope();
+        var (_, _, learner) = Toy.Build(LocalMethod.ManPlusPlus, 3);
+        using var trainer = new LocalTrainer<Tensor>(learner, Sgd());
+        var (x, y) = Toy.Batch(1);
+        trainer.TrainStep(x, y);
+        var stats = DisposeScopeManager.Statistics;
+        stats.Reset();
+        for (int i = 0; i < 3; i++) trainer.TrainStep(x, y);
+        long alive = stats.ThreadTotalLiveCount;
+        for (int i = 0; i < 3; i++) trainer.TrainStep(x, y);
+        Assert.Equal(alive, stats.ThreadTotalLiveCount);
+    }
+
+    [Fact]
+    public void Nan_loss_names_step_and_block_and_applies_nothing()
+    {
+        using var scope = NewDisposeScope();
+        var (net, _, learner) = Toy.Build(LocalMethod.Greedy, 3);
+        using var trainer = new LocalTrainer<Tensor>(learner, Sgd());
+        var (x, y) = Toy.Batch(1);
+        trainer.TrainStep(x, y);
+        var before = Toy.Snapshot(net);
+        var bad = x.clone();
+        bad[0, 0, 0, 0] = torch.tensor(float.NaN);
+        var e = Assert.Throws<NonFiniteLossException>(() => trainer.TrainStep(bad, y));
+        Assert.Equal(1, e.Step);
+        Assert.Equal(0, e.Block);
+        Assert.Contains("block 0", e.Message);
+        foreach (var (name, t) in Toy.Snapshot(net)) Assert.Equal(0.0, Toy.MaxAbsDiff(t, before[name]));
+    }
+
+    [Fact]
+    public void Auxiliary_heads_see_the_right_feature_shapes()
+    {
+        using var scope = NewDisposeScope();
+        var (_, greedyTask, greedy) = Toy.Build(LocalMethod.Greedy, 3);
+        var (_, manTask, man) = Toy.Build(LocalMethod.ManPlusPlus, 3);
+        // Greedy: the head sees the block's output; MAN++: the output of the next block's first unit.
+        for (int k = 0; k < 2; k++)
+        {
+            Assert.Equal(greedy.UnitShapes[greedy.Plan.End(k) - 1], greedyTask.Contexts[k].Shape);
+            Assert.Equal(man.UnitShapes[man.Plan.End(k)], manTask.Contexts[k].Shape);
+        }
+    }
+
+    [Fact]
+    public void E2E_requires_K1_and_K_cannot_exceed_units()
+    {
+        var net = ToyNet.Create(1, 4);
+        var task = new ToyTask(12, 4);
+        Assert.Throws<ArgumentException>(() => new LocalLearner<Tensor>(net, net, task, SplitPlan.Uniform(2, 4),
+            new LocalLearningOptions { Method = LocalMethod.E2E }, [3, 16, 16]));
+        var e = Assert.Throws<ArgumentException>(() => SplitPlan.Uniform(5, 4));
+        Assert.Contains("larger than the number of units (4)", e.Message);
+    }
+
+    [Fact]
+    public void Local_learning_trains_a_separable_problem()
+    {
+        using var scope = NewDisposeScope();
+        var (_, _, learner) = Toy.Build(LocalMethod.ManPlusPlus, 3);
+        using var trainer = new LocalTrainer<Tensor>(learner, Sgd(lr: 0.05));
+        // Class = which quadrant holds a bright square.
+        var g = new Generator().manual_seed(5);
+        var y = torch.randint(0, 4, [32], generator: g, dtype: ScalarType.Int64);
+        var x = torch.randn([32, 3, 16, 16], generator: g) * 0.1;
+        var yy = y.data<long>().ToArray();
+        for (int i = 0; i < 32; i++)
+        {
+            int r = (int)(yy[i] / 2) * 8, c = (int)(yy[i] % 2) * 8;
+            x[i, TensorIndex.Colon, TensorIndex.Slice(r, r + 8), TensorIndex.Slice(c, c + 8)] += 2.0f;
+        }
+        double first = trainer.TrainStep(x, y).MainLoss, last = first;
+        for (int i = 0; i < 40; i++) last = trainer.TrainStep(x, y).MainLoss;
+        Assert.True(last < 0.3 * first, $"loss went from {first} to {last}");
+    }
+}
