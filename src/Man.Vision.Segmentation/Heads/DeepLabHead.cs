@@ -49,15 +49,17 @@ public sealed class DeepLabHead : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// The ASPP rates of the DeepLabV3 paper for an output stride: 12/24/36 at 8 (torchvision's fixed choice),
-    /// 6/12/18 at 16.
+    /// 6/12/18 at 16; at 32 (a ResNet without dilation, e.g. ResNet-18/34, whose basic blocks cannot dilate) 3/6/9,
+    /// which keeps the same reach in input pixels (rate × stride = 96, 192, 288).
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">The output stride is neither 8 nor 16.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The output stride is not 8, 16 or 32.</exception>
     public static IReadOnlyList<int> RatesForOutputStride(int outputStride) => outputStride switch
     {
         8 => [12, 24, 36],
         16 => [6, 12, 18],
+        32 => [3, 6, 9],
         _ => throw new ArgumentOutOfRangeException(nameof(outputStride), outputStride,
-            "DeepLabV3's ASPP rates are defined for output stride 8 (12/24/36) or 16 (6/12/18); pass explicit rates otherwise."),
+            "DeepLabV3's ASPP rates are defined for output stride 8 (12/24/36), 16 (6/12/18) or 32 (3/6/9); pass explicit rates otherwise."),
     };
 
     /// <inheritdoc/>
