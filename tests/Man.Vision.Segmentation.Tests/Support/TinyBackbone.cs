@@ -17,16 +17,22 @@ internal sealed class TinyBackbone : SegmentationBackbone
     private readonly Sequential layer3;
     private readonly Sequential layer4;
 
+    private readonly (long In, long Out, long Stride, long Dilation)[] specs;
+
     public TinyBackbone(long width = 16, long inChannels = 3) : base(nameof(TinyBackbone))
     {
         Width = width;
-        conv1 = Block(inChannels, width, 2, 1);
-        layer1 = Block(width, width, 2, 1);
-        layer2 = Block(width, 2 * width, 2, 1);
-        layer3 = Block(2 * width, 2 * width, 1, 2);
-        layer4 = Block(2 * width, 4 * width, 1, 4);
+        specs = [(inChannels, width, 2, 1), (width, width, 2, 1), (width, 2 * width, 2, 1), (2 * width, 2 * width, 1, 2), (2 * width, 4 * width, 1, 4)];
+        conv1 = CreateStage(0);
+        layer1 = CreateStage(1);
+        layer2 = CreateStage(2);
+        layer3 = CreateStage(3);
+        layer4 = CreateStage(4);
         RegisterComponents();
     }
+
+    /// <summary>A fresh stage with the architecture (and parameter names) of stage <paramref name="index"/>.</summary>
+    public Sequential CreateStage(int index) => Block(specs[index].In, specs[index].Out, specs[index].Stride, specs[index].Dilation);
 
     public long Width { get; }
 
@@ -52,6 +58,20 @@ internal sealed class TinyBackbone : SegmentationBackbone
         Tensor output = layer4.forward(aux);
         return new SegmentationFeatures(output.MoveToOuterDisposeScope(), aux.MoveToOuterDisposeScope());
     }
+}
+
+/// <summary>The stages of a <see cref="TinyBackbone"/> as the engine's unit sequence.</summary>
+internal sealed class TinyUnits(TinyBackbone backbone) : Man.Local.IUnitSequence
+{
+    private static readonly string[] Names = ["conv1", "layer1", "layer2", "layer3", "layer4"];
+
+    public int Count => 5;
+
+    public nn.Module<Tensor, Tensor> this[int index] => backbone.Stages[index];
+
+    public string UnitName(int index) => Names[index];
+
+    public nn.Module<Tensor, Tensor> CreateLike(int index) => backbone.CreateStage(index);
 }
 
 /// <summary>

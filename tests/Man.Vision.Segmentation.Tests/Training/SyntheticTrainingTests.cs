@@ -56,51 +56,78 @@ public sealed class SyntheticTrainingTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Greedy_local_learning_with_two_blocks_reaches_a_real_mIoU()
+    public void ManPlusPlus_with_two_blocks_on_the_engine_reaches_a_real_mIoU()
     {
         using var scope = NewDisposeScope();
         manual_seed(2);
         var rng = new Random(2);
-        // K = 2: [conv1, layer1, layer2] learn from an FCN-style auxiliary head, [layer3, layer4] from DeepLabV3 + aux FCN on layer3.
+        // K = 2 on Man.Local's engine: [conv1, layer1, layer2] learn from the FCN-style auxiliary head on
+        // s·LB(h) + (2 − s)·EMA(h) (copies of layer3), [layer3, layer4] from DeepLabV3 + the aux FCN head on layer3.
         using var backbone = new TinyBackbone(16);
-        var units = backbone.Stages;
-        var loop = new MiniLocalLoop(units, [3, 5]);
         var main = SegmentationMainHead.Create(SegmentationHeadKind.DeepLabV3, 3, lastChannels: 64, outputStride: 8, auxChannels: 32, auxUnitIndex: 3);
-        var task = new SegmentationLocalTask(main, 3);
-        var aux = task.CreateAuxiliaryHead(new AuxiliaryHeadContext(0, [32, Size / 8, Size / 8], [3, Size, Size]));
-        var parameters = backbone.parameters().Concat(main.parameters()).Concat(aux.parameters()).ToList();
-        using var sgd = optim.SGD(parameters, 0.02, momentum: 0.9, weight_decay: 1e-4);
+        using var learner = new LocalLearner<Tensor>(backbone, new TinyUnits(backbone), new SegmentationLocalTask(main, 3),
+            new SplitPlan([0, 3], 5), new LocalLearningOptions { Method = LocalMethod.ManPlusPlus }, [3, Size, Size]);
+        using var sgd = optim.SGD(learner.TrainableParameters(), 0.02, momentum: 0.9, weight_decay: 1e-4);
         var schedule = new PolyLearningRate(sgd, Iterations);
         var watch = Stopwatch.StartNew();
-        double[] first = [], last = [];
-        backbone.train();
-        main.train();
-        aux.train();
+        StepResult? first = null, last = null;
+        learner.train();
         for (int it = 0; it < Iterations; it++)
         {
             using var step = NewDisposeScope();
             var (images, labels) = SyntheticShapes.Batch(rng, Batch, Size, Size);
             sgd.zero_grad();
-            double[] losses = loop.Step(images, labels, [aux], main);
+            last = learner.Step(images, labels);
+            first ??= last;
             sgd.step();
             schedule.Step();
-            if (it == 0) first = losses;
-            last = losses;
         }
-        backbone.eval();
-        main.eval();
+        learner.eval();
         var metrics = Evaluate(images =>
         {
             using var noGrad = no_grad();
             using var s = NewDisposeScope();
-            var outputs = new Dictionary<int, Tensor>();
-            Tensor x = images;
-            for (int u = 0; u < units.Count; u++) outputs[u] = x = units[u].forward(x);
+            var (outputs, x) = learner.RunUnits(images);
             return main.Forward(outputs, x, images.shape[2], images.shape[3]).Out.argmax(1).MoveToOuterDisposeScope();
         });
-        output.WriteLine($"greedy K=2: aux loss {first[0]:F3} → {last[0]:F3}, main loss {first[1]:F3} → {last[1]:F3}, {watch.Elapsed.TotalSeconds:F1} s\n{metrics.FormatTable()}");
-        Assert.True(last[0] < first[0] && last[1] < first[1], "both blocks' losses should fall");
+        output.WriteLine($"manpp K=2: aux loss {first!.BlockLosses[0]:F3} → {last!.BlockLosses[0]:F3}, main loss {first.MainLoss:F3} → {last.MainLoss:F3} " +
+            $"(out {last.NamedLosses["out"]:F3}, aux {last.NamedLosses["aux"]:F3}), s = {last.S[0]:F3}, {watch.Elapsed.TotalSeconds:F1} s\n{metrics.FormatTable()}");
+        Assert.True(last.BlockLosses[0] < first.BlockLosses[0] && last.MainLoss < first.MainLoss, "both blocks' losses should fall");
         Assert.True(metrics.MIoU > 60, $"mIoU {metrics.MIoU:F2}");
+    }
+
+    [Theory]
+    [InlineData(LocalMethod.E2E, 1)]
+    [InlineData(LocalMethod.Greedy, 3)]
+    [InlineData(LocalMethod.InfoPro, 2)]
+    [InlineData(LocalMethod.Man, 2)]
+    [InlineData(LocalMethod.ManPlusPlus, 3)]
+    public void Every_engine_method_trains_every_block(LocalMethod method, int k)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(3);
+        var rng = new Random(3);
+        using var backbone = new TinyBackbone(8);
+        var main = SegmentationMainHead.Create(SegmentationHeadKind.Fcn, 3, lastChannels: 32, outputStride: 8, auxChannels: 16, auxUnitIndex: 3);
+        var plan = k switch { 1 => SplitPlan.Single(5), 2 => new SplitPlan([0, 3], 5), _ => new SplitPlan([0, 2, 4], 5) };
+        using var learner = new LocalLearner<Tensor>(backbone, new TinyUnits(backbone), new SegmentationLocalTask(main, 3),
+            plan, new LocalLearningOptions { Method = method }, [3, 40, 40]);
+        Assert.Equal(k - 1, learner.Auxiliaries.Count);
+        using var sgd = optim.SGD(learner.TrainableParameters(), 0.01, momentum: 0.9);
+        var before = backbone.Stages.Select(u => u.parameters().First().detach().clone()).ToList();
+        for (int it = 0; it < 2; it++)
+        {
+            using var step = NewDisposeScope();
+            var (images, labels) = SyntheticShapes.Batch(rng, 2, 40, 40);
+            sgd.zero_grad();
+            StepResult r = learner.Step(images, labels);
+            Assert.Equal(k, r.BlockLosses.Length);
+            Assert.All(r.BlockLosses, l => Assert.True(double.IsFinite(l) && l > 0));
+            Assert.Equal(["out", "aux"], r.NamedLosses.Keys);
+            sgd.step();
+        }
+        for (int u = 0; u < 5; u++)
+            Assert.False(before[u].allclose(backbone.Stages[u].parameters().First()), $"unit {u} did not change under {method}");
     }
 
     private static SegmentationMetrics Evaluate(Func<Tensor, Tensor> predict)
