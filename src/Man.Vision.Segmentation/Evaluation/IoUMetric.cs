@@ -88,6 +88,28 @@ public sealed class IoUMetric
         Processed++;
     }
 
+    /// <summary>
+    /// Adds a batch given sample by sample, in the order of the shared evaluator contract (inputs, then outputs):
+    /// <c>labels[i]</c> and <c>predictions[i]</c> belong to one image and may differ in size from other images.
+    /// </summary>
+    /// <exception cref="ArgumentException">The lists differ in length, or a pair is invalid (the message gives its index).</exception>
+    public void ProcessSamples(IReadOnlyList<Tensor> labels, IReadOnlyList<Tensor> predictions)
+    {
+        if (labels.Count != predictions.Count)
+            throw new ArgumentException($"A batch has {labels.Count} label maps but {predictions.Count} predictions; they must pair one to one.", nameof(predictions));
+        for (int i = 0; i < labels.Count; i++)
+        {
+            try
+            {
+                Process(predictions[i], labels[i]);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"Sample {i} of the batch: {e.Message}", e);
+            }
+        }
+    }
+
     /// <summary>The metrics of everything processed since the last <see cref="Reset"/>.</summary>
     public SegmentationMetrics Evaluate() => SegmentationMetrics.FromConfusionMatrix(confusion, NumClasses, ClassNames);
 

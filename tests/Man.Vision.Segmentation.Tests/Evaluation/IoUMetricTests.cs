@@ -110,6 +110,23 @@ public sealed class IoUMetricTests
     }
 
     [Fact]
+    public void Samples_of_different_sizes_accumulate_like_one_batch()
+    {
+        using var scope = NewDisposeScope();
+        var whole = new IoUMetric(3);
+        Process(whole, HandPred, HandLabel, 3, 4);
+        var split = new IoUMetric(3);
+        // The same pixels as a 4×2 and a 4×1 image.
+        split.ProcessSamples(
+            [tensor(HandLabel[..8], [2, 4]), tensor(HandLabel[8..], [1, 4])],
+            [tensor(HandPred[..8], [2, 4]), tensor(HandPred[8..], [1, 4])]);
+        Assert.Equal(whole.ConfusionMatrix, split.ConfusionMatrix);
+        var e = Assert.Throws<ArgumentException>(() => split.ProcessSamples([tensor(HandLabel[..8], [2, 4])], [tensor(HandPred[..8], [4, 2])]));
+        Assert.Contains("Sample 0", e.Message);
+        Assert.Throws<ArgumentException>(() => split.ProcessSamples([tensor(HandLabel[..8], [2, 4])], []));
+    }
+
+    [Fact]
     public void Ignored_pixels_do_not_count_whatever_is_predicted_there()
     {
         var a = new IoUMetric(3);
