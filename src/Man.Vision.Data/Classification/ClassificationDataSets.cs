@@ -36,7 +36,7 @@ public static partial class ClassificationDataSets
             {
                 "cifar10" or "cifar-10" when path.Length > 0 => Cifar10.Load(path, cacheDir, log),
                 "fashion-mnist" or "fashionmnist" => FashionMnist.Load(path.Length > 0 ? path : FashionMnist.DebianDirectory),
-                "imagefolder" when path.Length > 0 => OpenImageFolder(path),
+                "imagefolder" when path.Length > 0 => OpenImageFolder(path, log),
                 "cifar10" or "cifar-10" or "imagefolder" => throw new ArgumentException($"'{spec}': {Names[name.Replace("cifar-10", "cifar10")]}; the path is missing.", nameof(spec)),
                 _ => throw new ArgumentException($"Unknown data set '{name}' in '{spec}'. Valid: {ValidList()}.", nameof(spec)),
             };
@@ -48,7 +48,7 @@ public static partial class ClassificationDataSets
             throw new ArgumentException($"Cannot tell what data set the file '{spec}' is. Valid: {ValidList()}.", nameof(spec));
         }
         if (Directory.Exists(spec))
-            return FashionMnist.IsIdxDirectory(spec) ? FashionMnist.Load(spec) : OpenImageFolder(spec);
+            return FashionMnist.IsIdxDirectory(spec) ? FashionMnist.Load(spec) : OpenImageFolder(spec, log);
         throw new ArgumentException($"'{spec}' is neither an existing file or folder nor a known data set. Valid: {ValidList()}.", nameof(spec));
     }
 
@@ -56,14 +56,16 @@ public static partial class ClassificationDataSets
     /// An ImageFolder: when <paramref name="root"/> has a <c>train</c> sub-folder and a <c>val</c> or <c>test</c> one, these are
     /// the two splits (and must have the same classes); otherwise <paramref name="root"/> itself is the single split.
     /// </summary>
-    public static ClassificationSplits OpenImageFolder(string root)
+    /// <param name="root">The folder.</param>
+    /// <param name="log">Policy for files the decoder cannot read (see <see cref="ImageFolderDataSet(string, BadInputLog?)"/>).</param>
+    public static ClassificationSplits OpenImageFolder(string root, BadInputLog? log = null)
     {
         string train = Path.Combine(root, "train");
         string? test = new[] { "val", "test" }.Select(s => Path.Combine(root, s)).FirstOrDefault(Directory.Exists);
         if (!Directory.Exists(train) || test is null)
-            return new ClassificationSplits(new ImageFolderDataSet(root), null);
-        var trainSet = new ImageFolderDataSet(train);
-        var testSet = new ImageFolderDataSet(test);
+            return new ClassificationSplits(new ImageFolderDataSet(root, log), null);
+        var trainSet = new ImageFolderDataSet(train, log);
+        var testSet = new ImageFolderDataSet(test, log);
         if (!trainSet.Classes.SequenceEqual(testSet.Classes))
             throw new BadInputException("class-mismatch", test,
                 $"the classes ({string.Join(", ", testSet.Classes)}) differ from those of {train} ({string.Join(", ", trainSet.Classes)}).");

@@ -14,9 +14,14 @@ public sealed class ImageFolderDataSet : IClassificationDataSet
     private readonly (string Path, int Label)[] _items;
 
     /// <summary>Scans <paramref name="root"/>.</summary>
-    /// <exception cref="BadInputException">The folder is missing, has no class sub-folders, or a class folder has no image.</exception>
-    public ImageFolderDataSet(string root)
+    /// <param name="root">The folder with one sub-folder per class.</param>
+    /// <param name="log">Policy for image files the decoder cannot read (TIFF, PPM/PGM: <see cref="ImageDecoder.UnsupportedExtensions"/>):
+    /// an error under <see cref="OnBad.Fail"/> (the default), left out and counted under <see cref="OnBad.Skip"/>.</param>
+    /// <exception cref="BadInputException">The folder is missing, has no class sub-folders, a class folder has no image, or
+    /// (under <see cref="OnBad.Fail"/>) an image has an unsupported format.</exception>
+    public ImageFolderDataSet(string root, BadInputLog? log = null)
     {
+        log ??= new BadInputLog(OnBad.Fail);
         ArgumentException.ThrowIfNullOrEmpty(root);
         if (!Directory.Exists(root))
             throw new BadInputException("missing-directory", root, "the image folder does not exist.");
@@ -28,8 +33,12 @@ public sealed class ImageFolderDataSet : IClassificationDataSet
         var empty = new List<string>();
         for (int c = 0; c < classes.Length; c++)
         {
-            var files = Directory.EnumerateFiles(Path.Combine(root, classes[c]), "*", SearchOption.AllDirectories)
-                .Where(ImageDecoder.HasImageExtension).Order(StringComparer.Ordinal).ToArray();
+            var all = Directory.EnumerateFiles(Path.Combine(root, classes[c]), "*", SearchOption.AllDirectories)
+                .Order(StringComparer.Ordinal).ToArray();
+            foreach (var f in all.Where(f => ImageDecoder.UnsupportedExtensions.Contains(Path.GetExtension(f))))
+                log.Handle(new BadInputException("unsupported-format", f,
+                    $"{Path.GetExtension(f)} images cannot be decoded (supported: {string.Join(" ", ImageDecoder.Extensions)}); convert the file or remove it."));
+            var files = all.Where(ImageDecoder.HasImageExtension).ToArray();
             if (files.Length == 0) empty.Add(classes[c]);
             items.AddRange(files.Select(f => (f, c)));
         }

@@ -9,6 +9,7 @@ public sealed class InMemoryImageSet : IClassificationDataSet
     private readonly byte[] _pixels;
     private readonly int[] _labels;
     private readonly string _source;
+    private readonly Func<int, string>? _sourceOf;
 
     /// <summary>Creates the set; the arrays are used as they are (not copied).</summary>
     /// <param name="name">The set's name.</param>
@@ -43,8 +44,6 @@ public sealed class InMemoryImageSet : IClassificationDataSet
         _source = source;
         _sourceOf = sourceOf;
     }
-
-    private readonly Func<int, string>? _sourceOf;
 
     /// <inheritdoc/>
     public string Name { get; }

@@ -38,7 +38,16 @@ public static class ImageDecoder
     /// <summary>File extensions (lower case, with the dot) of the formats this decoder reads.</summary>
     public static IReadOnlySet<string> Extensions { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
-        ".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".gif", ".webp", ".ppm", ".pgm", ".tif", ".tiff", ".ico",
+        ".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".dib", ".gif", ".webp",
+    };
+
+    /// <summary>
+    /// Image extensions torchvision's <c>ImageFolder</c> accepts that SkiaSharp cannot decode (TIFF, PPM/PGM): readers
+    /// report such files instead of silently ignoring them.
+    /// </summary>
+    public static IReadOnlySet<string> UnsupportedExtensions { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    {
+        ".tif", ".tiff", ".ppm", ".pgm",
     };
 
     /// <summary>True when <paramref name="path"/>'s extension is one of <see cref="Extensions"/> (case-insensitive).</summary>

@@ -90,4 +90,18 @@ public sealed class ImageFolderTests
         var e = Assert.Throws<ImageDecodeException>(() => set.Load(0));
         Assert.Contains("cut.png", e.Message);
     }
+
+    [Fact]
+    public void Tiff_files_are_reported_not_silently_ignored()
+    {
+        using var dir = new TempDir();
+        ImageEncoder.Save(Flat(2, 2, 1, 1, 1), dir.File("a/1.png"));
+        File.WriteAllBytes(dir.File("a/2.tif"), [0x49, 0x49, 0x2A, 0x00]);
+        var e = Assert.Throws<BadInputException>(() => new ImageFolderDataSet(dir.Path));
+        Assert.Contains("2.tif", e.Message);
+        var log = new BadInputLog(OnBad.Skip);
+        var set = new ImageFolderDataSet(dir.Path, log);
+        Assert.Equal(1, set.Count);
+        Assert.Equal(1, log.Count("unsupported-format", BadInputAction.Skipped));
+    }
 }

@@ -168,4 +168,28 @@ public sealed class ImageDecoderTests
         var e = Assert.Throws<ImageDecodeException>(() => ImageDecoder.DecodeInto(png, "x.png", new byte[27], 3, 3));
         Assert.Contains("3x2", e.Message);
     }
+
+    [Fact]
+    public void Grayscale_jpeg_is_detected_and_replicated()
+    {
+        var gray = Enumerable.Repeat((byte)90, 16 * 16).ToArray();
+        var jpg = TestImages.Encode(gray, 16, 16, SKColorType.Gray8, SKAlphaType.Opaque, SKEncodedImageFormat.Jpeg, 100);
+        var log = new BadInputLog();
+        var img = ImageDecoder.Decode(jpg, "g.jpg", log);
+        Assert.Equal(ImageColorModel.Gray, img.Original!.ColorModel);
+        Assert.All(img.Pixels, p => Assert.InRange(p, 89, 91));
+        for (int i = 0; i < img.Pixels.Length; i += 3)
+            Assert.True(img.Pixels[i] == img.Pixels[i + 1] && img.Pixels[i + 1] == img.Pixels[i + 2]);
+        Assert.Equal(1, log.Count(ImageDecoder.GrayToRgbKind, BadInputAction.Repaired));
+    }
+
+    [Fact]
+    public void ReadHeader_gives_the_size_without_decoding_even_when_the_pixels_are_cut()
+    {
+        var rgba = new byte[30 * 20 * 4];
+        new Random(2).NextBytes(rgba);
+        var png = TestImages.Encode(rgba, 30, 20, SKColorType.Rgba8888, SKAlphaType.Unpremul, SKEncodedImageFormat.Png);
+        var h = ImageDecoder.ReadHeader(png[..(png.Length / 2)], "half.png");
+        Assert.Equal(new ImageHeader(30, 20, ImageFormat.Png, ImageColorModel.Rgb, true, false), h);
+    }
 }
