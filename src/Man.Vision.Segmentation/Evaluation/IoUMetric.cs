@@ -1,3 +1,4 @@
+using Man.Vision.Data.Evaluation;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -12,8 +13,10 @@ namespace Man.Vision.Segmentation.Evaluation;
 /// The areas come from one confusion matrix <c>[C, C]</c> (rows = label, columns = prediction), accumulated with a
 /// <c>bincount</c> of <c>label·C + prediction</c> over the valid pixels of each batch. Unlike mmsegmentation, which
 /// silently drops values outside [0, C) through <c>histc</c>, out-of-range labels or predictions are an error.
+/// As an <see cref="IEvaluator{TInput, TOutput}"/> its inputs are label maps and its outputs predicted class maps, one
+/// per sample (<see cref="ProcessSamples"/>), and <c>Evaluate</c> gives <see cref="SegmentationMetrics.ToDictionary"/>.
 /// </remarks>
-public sealed class IoUMetric
+public sealed class IoUMetric : IEvaluator<Tensor, Tensor>
 {
     private readonly long[] confusion;
 
@@ -112,6 +115,16 @@ public sealed class IoUMetric
 
     /// <summary>The metrics of everything processed since the last <see cref="Reset"/>.</summary>
     public SegmentationMetrics Evaluate() => SegmentationMetrics.FromConfusionMatrix(confusion, NumClasses, ClassNames);
+
+    /// <inheritdoc cref="ProcessSamples"/>
+    void IEvaluator<Tensor, Tensor>.Process(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs)
+    {
+        EvaluatorGuards.CheckBatch(inputs, outputs);
+        ProcessSamples(inputs, outputs);
+    }
+
+    /// <summary>"mIoU", "aAcc", "mAcc", "IoU.{class}", "Acc.{class}" (see <see cref="SegmentationMetrics.ToDictionary"/>).</summary>
+    IReadOnlyDictionary<string, double> IEvaluator<Tensor, Tensor>.Evaluate() => Evaluate().ToDictionary();
 
     private void CheckRange(Tensor values, string what, string besides)
     {

@@ -1,3 +1,4 @@
+using Man.Vision.Data.Evaluation;
 using Man.Vision.Segmentation.Evaluation;
 using Newtonsoft.Json.Linq;
 using static TorchSharp.torch;
@@ -124,6 +125,26 @@ public sealed class IoUMetricTests
         var e = Assert.Throws<ArgumentException>(() => split.ProcessSamples([tensor(HandLabel[..8], [2, 4])], [tensor(HandPred[..8], [4, 2])]));
         Assert.Contains("Sample 0", e.Message);
         Assert.Throws<ArgumentException>(() => split.ProcessSamples([tensor(HandLabel[..8], [2, 4])], []));
+    }
+
+    [Fact]
+    public void Shared_evaluator_contract_gives_the_flat_metrics()
+    {
+        using var scope = NewDisposeScope();
+        IEvaluator<Tensor, Tensor> evaluator = new IoUMetric(3, classNames: ["sky", "road", "car"]);
+        var batches = new[]
+        {
+            ((IReadOnlyList<Tensor>)[tensor(HandLabel[..8], [2, 4])], (IReadOnlyList<Tensor>)[tensor(HandPred[..8], [2, 4])]),
+            ([tensor(HandLabel[8..], [1, 4])], [tensor(HandPred[8..], [1, 4])]),
+        };
+        var metrics = evaluator.EvaluateAll(batches);
+        Assert.Equal(41.1111111, metrics["mIoU"], 6);
+        Assert.Equal(60.0, metrics["aAcc"], 9);
+        Assert.Equal(58.3333333, metrics["mAcc"], 6);
+        Assert.Equal(50.0, metrics["IoU.road"], 9);
+        Assert.Equal(75.0, metrics["Acc.road"], 9);
+        Assert.Equal(9, metrics.Count);
+        Assert.Throws<ArgumentException>(() => evaluator.Process([tensor(HandLabel[..8], [2, 4])], []));
     }
 
     [Fact]
