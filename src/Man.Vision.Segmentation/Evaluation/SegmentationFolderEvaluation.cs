@@ -47,8 +47,8 @@ public static class SegmentationFolderEvaluation
         foreach (string gtPath in gts)
         {
             string predPath = predictions[Path.GetFileNameWithoutExtension(gtPath)];
-            LabelMap gt = LabelPng.Read(gtPath);
-            LabelMap pred = LabelPng.Read(predPath);
+            ClassMap gt = LabelPng.Read(gtPath);
+            ClassMap pred = LabelPng.Read(predPath);
             if (gt.Width != pred.Width || gt.Height != pred.Height)
                 throw new InvalidDataException(
                     $"Prediction '{predPath}' is {pred.Width}×{pred.Height} but its ground truth '{gtPath}' is {gt.Width}×{gt.Height}.");
@@ -66,7 +66,7 @@ public static class SegmentationFolderEvaluation
             .Order(StringComparer.Ordinal)
             .ToArray();
 
-    private static void CheckValues(LabelMap map, string path, int numClasses, long? ignoreIndex, string what)
+    private static void CheckValues(ClassMap map, string path, int numClasses, long? ignoreIndex, string what)
     {
         // One pass over the bytes: a histogram, then the first offending value and where it is.
         Span<long> histogram = stackalloc long[256];

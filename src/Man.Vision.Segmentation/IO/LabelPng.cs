@@ -21,7 +21,7 @@ public static class LabelPng
     /// <summary>Reads the label map of a PNG file.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not a PNG, is corrupt, or is not single-channel; the message names the file.</exception>
-    public static LabelMap Read(string path)
+    public static ClassMap Read(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Label PNG '{path}' does not exist.", path);
         byte[] bytes = File.ReadAllBytes(path);
@@ -37,7 +37,7 @@ public static class LabelPng
 
     /// <summary>Decodes PNG bytes to a label map.</summary>
     /// <exception cref="InvalidDataException">Not a single-channel PNG, or corrupt.</exception>
-    public static LabelMap Decode(ReadOnlySpan<byte> png)
+    public static ClassMap Decode(ReadOnlySpan<byte> png)
     {
         if (png.Length < Signature.Length || !png[..Signature.Length].SequenceEqual(Signature))
             throw new InvalidDataException("not a PNG file (bad signature).");
@@ -117,11 +117,11 @@ public static class LabelPng
             if (read < raw.Length) throw new InvalidDataException($"image data too short: {read} of {raw.Length} bytes after decompression.");
         }
         Unfilter(raw, (int)stride, height, Math.Max(1, bitsPerPixel / 8));
-        return new LabelMap(width, height, Unpack(raw, (int)stride, width, height, bitDepth));
+        return new ClassMap(width, height, Unpack(raw, (int)stride, width, height, bitDepth));
     }
 
     /// <summary>Writes a label map as an 8-bit greyscale PNG.</summary>
-    public static void Write(string path, LabelMap map)
+    public static void Write(string path, ClassMap map)
     {
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
@@ -129,7 +129,7 @@ public static class LabelPng
     }
 
     /// <summary>Encodes a label map as an 8-bit greyscale PNG (filter "none", zlib).</summary>
-    public static byte[] Encode(LabelMap map)
+    public static byte[] Encode(ClassMap map)
     {
         using var output = new MemoryStream();
         output.Write(Signature);

@@ -25,11 +25,11 @@ public sealed class FolderEvaluationTests : IDisposable
         // extra prediction without ground truth (not evaluated). Expected: mIoU 41.111, mAcc 58.333, aAcc 60.
         byte[] label = IoUMetricTests.HandLabel.Select(v => (byte)v).ToArray();
         byte[] prediction = IoUMetricTests.HandPred.Select(v => (byte)v).ToArray();
-        LabelPng.Write(Path.Combine(gt, "a.png"), new LabelMap(4, 2, label[..8]));
-        LabelPng.Write(Path.Combine(pred, "a.png"), new LabelMap(4, 2, prediction[..8]));
-        LabelPng.Write(Path.Combine(gt, "b.png"), new LabelMap(4, 1, label[8..]));
-        LabelPng.Write(Path.Combine(pred, "b.PNG"), new LabelMap(4, 1, prediction[8..]));
-        LabelPng.Write(Path.Combine(pred, "extra.png"), new LabelMap(4, 1, [2, 2, 2, 2]));
+        LabelPng.Write(Path.Combine(gt, "a.png"), new ClassMap(4, 2, label[..8]));
+        LabelPng.Write(Path.Combine(pred, "a.png"), new ClassMap(4, 2, prediction[..8]));
+        LabelPng.Write(Path.Combine(gt, "b.png"), new ClassMap(4, 1, label[8..]));
+        LabelPng.Write(Path.Combine(pred, "b.PNG"), new ClassMap(4, 1, prediction[8..]));
+        LabelPng.Write(Path.Combine(pred, "extra.png"), new ClassMap(4, 1, [2, 2, 2, 2]));
         File.WriteAllText(Path.Combine(gt, "readme.txt"), "not a label map");
 
         SegmentationMetrics m = SegmentationFolderEvaluation.Run(pred, gt, 3, 255, ["sky", "road", "car"]);
@@ -47,8 +47,8 @@ public sealed class FolderEvaluationTests : IDisposable
         File.Copy(Fixtures.Path("png/label_palette8.png"), Path.Combine(gt, "x.png"));
         File.Copy(Fixtures.Path("png/label_gray8.png"), Path.Combine(pred, "x.png"));
         // The prediction holds 255 where the label is ignored: predictions must be classes, so replace those by 0.
-        LabelMap p = LabelPng.Read(Path.Combine(pred, "x.png"));
-        LabelPng.Write(Path.Combine(pred, "x.png"), new LabelMap(p.Width, p.Height, p.Pixels.Select(v => v == 255 ? (byte)0 : v).ToArray()));
+        ClassMap p = LabelPng.Read(Path.Combine(pred, "x.png"));
+        LabelPng.Write(Path.Combine(pred, "x.png"), new ClassMap(p.Width, p.Height, p.Pixels.Select(v => v == 255 ? (byte)0 : v).ToArray()));
         SegmentationMetrics m = SegmentationFolderEvaluation.Run(pred, gt, 21);
         Assert.Equal(100.0, m.AAcc, 9);
         Assert.Equal(100.0, m.MIoU, 9);
@@ -57,9 +57,9 @@ public sealed class FolderEvaluationTests : IDisposable
     [Fact]
     public void Missing_predictions_are_named()
     {
-        LabelPng.Write(Path.Combine(gt, "seq01_0001.png"), new LabelMap(2, 2, [0, 1, 1, 0]));
-        LabelPng.Write(Path.Combine(gt, "seq01_0002.png"), new LabelMap(2, 2, [0, 1, 1, 0]));
-        LabelPng.Write(Path.Combine(pred, "seq01_0001.png"), new LabelMap(2, 2, [0, 1, 1, 0]));
+        LabelPng.Write(Path.Combine(gt, "seq01_0001.png"), new ClassMap(2, 2, [0, 1, 1, 0]));
+        LabelPng.Write(Path.Combine(gt, "seq01_0002.png"), new ClassMap(2, 2, [0, 1, 1, 0]));
+        LabelPng.Write(Path.Combine(pred, "seq01_0001.png"), new ClassMap(2, 2, [0, 1, 1, 0]));
         var e = Assert.Throws<FileNotFoundException>(() => SegmentationFolderEvaluation.Run(pred, gt, 2));
         Assert.Contains("1 of 2", e.Message);
         Assert.Contains("seq01_0002.png", e.Message);
@@ -68,8 +68,8 @@ public sealed class FolderEvaluationTests : IDisposable
     [Fact]
     public void Size_mismatch_names_both_files()
     {
-        LabelPng.Write(Path.Combine(gt, "img.png"), new LabelMap(3, 2, new byte[6]));
-        LabelPng.Write(Path.Combine(pred, "img.png"), new LabelMap(2, 3, new byte[6]));
+        LabelPng.Write(Path.Combine(gt, "img.png"), new ClassMap(3, 2, new byte[6]));
+        LabelPng.Write(Path.Combine(pred, "img.png"), new ClassMap(2, 3, new byte[6]));
         var e = Assert.Throws<InvalidDataException>(() => SegmentationFolderEvaluation.Run(pred, gt, 2));
         Assert.Contains(Path.Combine(pred, "img.png"), e.Message);
         Assert.Contains(Path.Combine(gt, "img.png"), e.Message);
@@ -80,16 +80,16 @@ public sealed class FolderEvaluationTests : IDisposable
     [Fact]
     public void Out_of_range_labels_and_predictions_name_the_file_and_value()
     {
-        LabelPng.Write(Path.Combine(gt, "img.png"), new LabelMap(3, 1, [0, 11, 255]));
-        LabelPng.Write(Path.Combine(pred, "img.png"), new LabelMap(3, 1, [0, 1, 2]));
+        LabelPng.Write(Path.Combine(gt, "img.png"), new ClassMap(3, 1, [0, 11, 255]));
+        LabelPng.Write(Path.Combine(pred, "img.png"), new ClassMap(3, 1, [0, 1, 2]));
         var e = Assert.Throws<InvalidDataException>(() => SegmentationFolderEvaluation.Run(pred, gt, 11, 255));
         Assert.Contains(Path.Combine(gt, "img.png"), e.Message);
         Assert.Contains("value 11", e.Message);
         Assert.Contains("x=1, y=0", e.Message);
 
         // With ignore index 11 the ground truth is fine (255 is then out of range, so use a clean map), but a prediction of 11 is not.
-        LabelPng.Write(Path.Combine(gt, "img.png"), new LabelMap(3, 1, [0, 11, 3]));
-        LabelPng.Write(Path.Combine(pred, "img.png"), new LabelMap(3, 1, [0, 11, 3]));
+        LabelPng.Write(Path.Combine(gt, "img.png"), new ClassMap(3, 1, [0, 11, 3]));
+        LabelPng.Write(Path.Combine(pred, "img.png"), new ClassMap(3, 1, [0, 11, 3]));
         e = Assert.Throws<InvalidDataException>(() => SegmentationFolderEvaluation.Run(pred, gt, 11, 11));
         Assert.Contains(Path.Combine(pred, "img.png"), e.Message);
         Assert.Contains("prediction", e.Message);

@@ -20,7 +20,7 @@ public sealed class LabelPngTests
         // Written by Pillow (generate_fixtures.py): greyscale levels and palette indices, never colours.
         var json = Fixtures.Json("png/labels.json");
         byte[] expected = json[key]!.Select(v => (byte)(int)v).ToArray();
-        LabelMap map = LabelPng.Read(Fixtures.Path("png/" + file));
+        ClassMap map = LabelPng.Read(Fixtures.Path("png/" + file));
         Assert.Equal(37, map.Width);
         Assert.Equal(23, map.Height);
         Assert.Equal(expected, map.Pixels);
@@ -42,7 +42,7 @@ public sealed class LabelPngTests
         var rng = new Random(5);
         var pixels = new byte[61 * 17];
         rng.NextBytes(pixels);
-        var map = new LabelMap(61, 17, pixels);
+        var map = new ClassMap(61, 17, pixels);
         Assert.Equal(pixels, LabelPng.Decode(LabelPng.Encode(map)).Pixels);
     }
 
@@ -60,7 +60,7 @@ public sealed class LabelPngTests
     [Fact]
     public void Corrupt_files_are_rejected()
     {
-        byte[] png = LabelPng.Encode(new LabelMap(8, 8, new byte[64]));
+        byte[] png = LabelPng.Encode(new ClassMap(8, 8, new byte[64]));
         byte[] flipped = (byte[])png.Clone();
         flipped[png.Length - 20] ^= 0x55; // inside IDAT
         Assert.Contains("CRC", Assert.Throws<InvalidDataException>(() => LabelPng.Decode(flipped)).Message);
@@ -75,7 +75,7 @@ public sealed class LabelPngTests
         string dir = SharedData.Path("camvid/valannot");
         foreach (string file in Directory.EnumerateFiles(dir, "*.png").Order(StringComparer.Ordinal).Take(3))
         {
-            LabelMap map = LabelPng.Read(file);
+            ClassMap map = LabelPng.Read(file);
             using var bitmap = SKBitmap.Decode(file);
             using var gray = new SKBitmap(new SKImageInfo(bitmap.Width, bitmap.Height, SKColorType.Gray8, SKAlphaType.Opaque));
             Assert.True(bitmap.CopyTo(gray, SKColorType.Gray8));
