@@ -4,6 +4,7 @@ using Man.Vision.Backbones.Features;
 using Man.Vision.Backbones.Internal;
 using Man.Vision.Backbones.Norm;
 using Man.Vision.Backbones.Units;
+using Man.Vision.Backbones.Weights;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -131,7 +132,7 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>, IUnitSequence, IFeatureB
             Head = fc is null ? null : new ClassificationHead(avgpool!, fc),
         };
 
-        views.Stem.Owner = this;
+        views.Stem.SetOwner(norm => ReplaceNorm("bn1", norm));
 
         if (options.ZeroInitResidual)
         {
@@ -318,6 +319,17 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>, IUnitSequence, IFeatureB
         bn1 = replacement;
         ModuleSurgery.ReplaceChild(this, "bn1", replacement);
         views.Stem.SetNorm(replacement);
+    }
+
+    // ---------------------------------------------------------------- state dict
+
+    /// <summary>The state dict with torchvision's keys in PyTorch's order (module by module: parameters, then buffers).</summary>
+    public override Dictionary<string, Tensor> state_dict(Dictionary<string, Tensor>? destination = null, string? prefix = null)
+    {
+        destination ??= new Dictionary<string, Tensor>();
+        foreach (var (name, t) in StateDictOrder.Of(this, prefix ?? ""))
+            destination.TryAdd(name, t);
+        return destination;
     }
 
     // ---------------------------------------------------------------- forward

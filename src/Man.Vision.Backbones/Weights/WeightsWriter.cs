@@ -16,14 +16,14 @@ public static class WeightsWriter
     public static WeightsFormat FormatOf(string path) =>
         Path.GetExtension(path).Equals(".safetensors", StringComparison.OrdinalIgnoreCase) ? WeightsFormat.Safetensors : WeightsFormat.PyTorchZip;
 
-    /// <summary>Saves <paramref name="model"/>'s state dict (parameters and buffers, in registration order).</summary>
+    /// <summary>Saves <paramref name="model"/>'s state dict (parameters and buffers, in PyTorch's order).</summary>
     /// <param name="model">The model.</param>
     /// <param name="path">Target file; its folder is created if needed.</param>
     /// <param name="format">The format; by default from the extension.</param>
     public static void Save(nn.Module model, string path, WeightsFormat? format = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        Save(model.state_dict().Select(p => (p.Key, p.Value)), path, format);
+        Save(StateDictOrder.Of(model), path, format);
     }
 
     /// <summary>Saves named tensors (a state dict) in the given or implied format.</summary>
