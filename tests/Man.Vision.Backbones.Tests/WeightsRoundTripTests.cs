@@ -73,6 +73,24 @@ public sealed class WeightsRoundTripTests(ITestOutputHelper output) : IDisposabl
     }
 
     [Fact]
+    public void DeflatedZipFilesFromPyBridgeSaveLoadBitForBit()
+    {
+        // PyBridge's own save_py deflates the records (torch.save stores them); every byte must still arrive.
+        manual_seed(17);
+        using var a = ResNetFactory.Create("resnet18");
+        string path = Path.Combine(dir, "pybridge.pth");
+        TorchSharp.PyBridge.PyBridgeModuleExtensions.save_py(a, path);
+        using (var zip = System.IO.Compression.ZipFile.OpenRead(path))
+            Assert.Contains(zip.Entries, e => e.CompressedLength < e.Length);
+        using var b = ResNetFactory.Create("resnet18");
+        var report = WeightLoader.Load(b, path, WeightLoadOptions.StrictAll);
+        Assert.False(report.HasProblems);
+        var sb = b.state_dict();
+        foreach (var (name, t) in a.state_dict())
+            Assert.True(TensorAssert.Identical(t, sb[name]), name);
+    }
+
+    [Fact]
     public void ACheckpointOfAFrozenNormModelLoadsIntoABatchNormModel()
     {
         manual_seed(5);
