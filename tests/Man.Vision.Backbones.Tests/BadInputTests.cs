@@ -51,7 +51,7 @@ public sealed class BadInputTests(ITestOutputHelper output) : IDisposable
 
     [Fact]
     public void LegacyPthSaysHowToConvert() =>
-        ReadFails(ReferenceFixtures.File("resnet18_legacy.pth"), "legacy serialisation", "torch.save(torch.load('IN', map_location='cpu'), 'OUT.pth')");
+        ReadFails(ReferenceFixtures.File("cifar_resnet32_legacy.pth"), "legacy serialisation", "torch.save(torch.load('IN', map_location='cpu'), 'OUT.pth')");
 
     [Fact]
     public void PickledWholeModelSaysToSaveTheStateDict() =>

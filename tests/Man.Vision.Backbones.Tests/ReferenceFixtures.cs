@@ -96,6 +96,11 @@ public static class ReferenceFixtures
         RunScript("generate", temp);
         if (Directory.Exists(dir)) Directory.Delete(dir, true);
         Directory.Move(temp, dir);
+        // Folders of earlier script versions are ≈500 MB each: remove them.
+        foreach (var stale in Directory.GetDirectories(root).Where(d => !string.Equals(d, dir, StringComparison.Ordinal)))
+        {
+            try { Directory.Delete(stale, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
         return dir;
     }
 

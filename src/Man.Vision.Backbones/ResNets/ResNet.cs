@@ -28,7 +28,7 @@ namespace Man.Vision.Backbones.ResNets;
 /// Shape shorthand: images <c>[N, 3, H, W]</c> → logits <c>[N, NumClasses]</c>, or the last stage's features
 /// <c>[N, C, H/32, W/32]</c> without a classifier.
 /// </remarks>
-public sealed class ResNet : nn.Module<Tensor, Tensor>, IUnitSequence, IFeatureBackbone, INormHost
+public sealed class ResNet : nn.Module<Tensor, Tensor>, IUnitSequence, IUnitDescriptions, IFeatureBackbone, INormHost
 {
     // Declared in torchvision's registration order: the state dict lists keys in this order.
     private readonly Conv2d conv1;
@@ -218,6 +218,7 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>, IUnitSequence, IFeatureB
     /// Output shape, cumulative stride, estimated activation size and parameter count of every unit for one sample
     /// of <paramref name="inputHeight"/>×<paramref name="inputWidth"/> (a cost model for balanced splits).
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The input size is not positive.</exception>
     public UnitInfo[] DescribeUnits(long inputHeight, long inputWidth)
     {
         if (inputHeight < 1 || inputWidth < 1)
