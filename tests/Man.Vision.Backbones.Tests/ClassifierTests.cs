@@ -21,8 +21,11 @@ public sealed class ClassifierTests
         Assert.Same(model.Head.Fc, model.named_children().First(c => c.name == "fc").module);
         TensorAssert.Equal(conv1, model.state_dict()["conv1.weight"], "backbone weights unchanged");
         model.eval();
-        using var _ = no_grad();
-        Assert.Equal([3L, 10], model.forward(randn(3, 3, 64, 64)).shape);
+        using (no_grad()) Assert.Equal([3L, 10], model.forward(randn(3, 3, 64, 64)).shape);
+        // Through the head: the model follows.
+        model.Head.ReplaceClassifier(4);
+        Assert.Equal([4L, 512], model.state_dict()["fc.weight"].shape);
+        Assert.Same(model.Head.Fc, model.named_children().First(c => c.name == "fc").module);
     }
 
     [Fact]

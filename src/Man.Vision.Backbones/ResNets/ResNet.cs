@@ -133,6 +133,7 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>, IUnitSequence, IUnitDesc
         };
 
         views.Stem.SetOwner(norm => ReplaceNorm("bn1", norm));
+        views.Head?.SetOwner(ReplaceClassifier);
 
         if (options.ZeroInitResidual)
         {
@@ -299,6 +300,7 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>, IUnitSequence, IUnitDesc
             register_module("avgpool", avgpool);
             register_module("fc", fc);
             views.Head = new ClassificationHead(avgpool, fc);
+            views.Head.SetOwner(ReplaceClassifier);
         }
         else
         {
