@@ -57,21 +57,26 @@ public static class ReferenceFixtures
 
     private static void EnsurePython()
     {
+        if (PythonProblem(Python) is { } problem) throw new InvalidOperationException(problem);
+    }
+
+    /// <summary>Null when <paramref name="python"/> imports torch and torchvision, else a message saying what to do.</summary>
+    public static string? PythonProblem(string python)
+    {
         string? problem = null;
-        if (!System.IO.File.Exists(Python)) problem = $"{Python} does not exist";
+        if (!System.IO.File.Exists(python)) problem = $"{python} does not exist";
         else
         {
-            var psi = new ProcessStartInfo(Python, ["-c", "import torch, torchvision"]) { RedirectStandardError = true, UseShellExecute = false };
+            var psi = new ProcessStartInfo(python, ["-c", "import torch, torchvision"]) { RedirectStandardError = true, UseShellExecute = false };
             using var p = Process.Start(psi)!;
             string err = p.StandardError.ReadToEnd();
             p.WaitForExit();
-            if (p.ExitCode != 0) problem = $"'{Python} -c \"import torch, torchvision\"' failed: {err.Trim()}";
+            if (p.ExitCode != 0) problem = $"'{python} -c \"import torch, torchvision\"' failed: {err.Trim()}";
         }
-        if (problem is not null)
-            throw new InvalidOperationException(
-                $"The torchvision reference fixtures need Debian's PyTorch: {problem}. Install it with " +
-                "'apt-get install python3-torch python3-torchvision', or set MAN_BACKBONE_FIXTURES to a folder made by " +
-                "'/usr/bin/python3 tests/Man.Vision.Backbones.Tests/fixtures/make_fixtures.py generate FOLDER'.");
+        return problem is null ? null :
+            $"The torchvision reference fixtures need Debian's PyTorch: {problem}. Install it with " +
+            "'apt-get install python3-torch python3-torchvision', or set MAN_BACKBONE_FIXTURES to a folder made by " +
+            "'/usr/bin/python3 tests/Man.Vision.Backbones.Tests/fixtures/make_fixtures.py generate FOLDER'.";
     }
 
     private static string Generate()
@@ -96,6 +101,11 @@ public static class ReferenceFixtures
         RunScript("generate", temp);
         if (Directory.Exists(dir)) Directory.Delete(dir, true);
         Directory.Move(temp, dir);
+        // Folders of earlier script versions are ≈500 MB each: remove them.
+        foreach (var stale in Directory.GetDirectories(root).Where(d => !string.Equals(d, dir, StringComparison.Ordinal)))
+        {
+            try { Directory.Delete(stale, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
         return dir;
     }
 

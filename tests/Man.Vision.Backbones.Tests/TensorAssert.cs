@@ -19,10 +19,14 @@ public static class TensorAssert
         return rel;
     }
 
+    /// <summary>Same shape, dtype and bitwise-equal values.</summary>
+    public static bool Identical(Tensor a, Tensor b) =>
+        a.shape.SequenceEqual(b.shape) && a.dtype == b.dtype && a.eq(b).all().item<bool>();
+
     public static void Equal(Tensor expected, Tensor actual, string what)
     {
         Assert.True(expected.shape.SequenceEqual(actual.shape), $"{what}: shapes differ");
         Assert.Equal(expected.dtype, actual.dtype);
-        Assert.True(expected.equal(actual).item<bool>(), $"{what}: values differ");
+        Assert.True(TensorAssert.Identical(expected, actual), $"{what}: values differ");
     }
 }

@@ -51,8 +51,20 @@ public sealed class ClassificationHead : nn.Module<Tensor, Tensor>
         ModuleSurgery.ReplaceChild(this, "fc", linear);
     }
 
-    /// <summary>Replaces the classifier by a freshly initialised one with <paramref name="numClasses"/> outputs.</summary>
-    public void ReplaceClassifier(long numClasses) => SetClassifier(CreateLinear(InFeatures, numClasses).to(fc.weight!.device));
+    /// <summary>
+    /// Replaces the classifier by a freshly initialised one with <paramref name="numClasses"/> outputs (for the head
+    /// of a <see cref="ResNets.ResNet"/>, the model's <c>fc</c> is replaced too).
+    /// </summary>
+    public void ReplaceClassifier(int numClasses)
+    {
+        if (ownerReplace is not null) ownerReplace(numClasses);
+        else SetClassifier(CreateLinear(InFeatures, numClasses).to(fc.weight!.device));
+    }
+
+    // Set by the model sharing avgpool/fc with this head (a delegate, so it is never taken for a child module).
+    private Action<int>? ownerReplace;
+
+    internal void SetOwner(Action<int> replaceClassifier) => ownerReplace = replaceClassifier;
 
     /// <inheritdoc/>
     public override Tensor forward(Tensor x)

@@ -12,34 +12,35 @@ namespace Man.Vision.Backbones.ResNets;
 /// </summary>
 public sealed class Downsample : nn.Module<Tensor, Tensor>, INormHost
 {
-    private readonly Conv2d conv;
-    private nn.Module<Tensor, Tensor> norm;
+    // Held in an array (not Module-typed fields) so that TorchSharp's field-based registration never adds them
+    // a second time under the field names: they are registered as "0" and "1" only.
+    private readonly nn.Module<Tensor, Tensor>[] parts;
 
     /// <summary>Creates the shortcut from <paramref name="inChannels"/> to <paramref name="outChannels"/>.</summary>
     public Downsample(long inChannels, long outChannels, long stride, NormKind normKind) : base(nameof(Downsample))
     {
-        conv = nn.Conv2d(inChannels, outChannels, kernel_size: 1, stride: stride, bias: false);
-        norm = NormLayerFactory.Create(normKind, outChannels);
+        var conv = nn.Conv2d(inChannels, outChannels, kernel_size: 1, stride: stride, bias: false);
         ResidualBlock.InitConv(conv);
-        // Registered by index (not RegisterComponents) so that the names are torchvision's "0" and "1".
-        register_module("0", conv);
-        register_module("1", norm);
+        parts = [conv, NormLayerFactory.Create(normKind, outChannels)];
+        register_module("0", parts[0]);
+        register_module("1", parts[1]);
+        RegisterComponents();
     }
 
     /// <summary>The 1×1 convolution.</summary>
-    public Conv2d Conv => conv;
+    public Conv2d Conv => (Conv2d)parts[0];
 
     /// <summary>The normalisation layer.</summary>
-    public nn.Module<Tensor, Tensor> NormLayer => norm;
+    public nn.Module<Tensor, Tensor> NormLayer => parts[1];
 
     /// <inheritdoc/>
-    public IEnumerable<(string Name, nn.Module<Tensor, Tensor> Norm)> NormLayers => [("1", norm)];
+    public IEnumerable<(string Name, nn.Module<Tensor, Tensor> Norm)> NormLayers => [("1", parts[1])];
 
     /// <inheritdoc/>
     public void ReplaceNorm(string name, nn.Module<Tensor, Tensor> replacement)
     {
         if (name != "1") throw new ArgumentException($"Downsample has no normalisation layer '{name}' (only '1').", nameof(name));
-        norm = replacement;
+        parts[1] = replacement;
         ModuleSurgery.ReplaceChild(this, "1", replacement);
     }
 
@@ -47,6 +48,6 @@ public sealed class Downsample : nn.Module<Tensor, Tensor>, INormHost
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        return norm.forward(conv.forward(x)).MoveToOuterDisposeScope();
+        return parts[1].forward(parts[0].forward(x)).MoveToOuterDisposeScope();
     }
 }

@@ -4,6 +4,7 @@ using Man.Vision.Backbones.Features;
 using Man.Vision.Backbones.Internal;
 using Man.Vision.Backbones.Norm;
 using Man.Vision.Backbones.Units;
+using Man.Vision.Backbones.Weights;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -27,7 +28,7 @@ namespace Man.Vision.Backbones.ResNets;
 /// Shape shorthand: images <c>[N, 3, H, W]</c> → logits <c>[N, NumClasses]</c>, or the last stage's features
 /// <c>[N, C, H/32, W/32]</c> without a classifier.
 /// </remarks>
-public sealed class ResNet : nn.Module<Tensor, Tensor>, IUnitSequence, IFeatureBackbone, INormHost
+public sealed class ResNet : nn.Module<Tensor, Tensor>, IUnitSequence, IUnitDescriptions, IFeatureBackbone, INormHost
 {
     // Declared in torchvision's registration order: the state dict lists keys in this order.
     private readonly Conv2d conv1;
@@ -131,7 +132,8 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>, IUnitSequence, IFeatureB
             Head = fc is null ? null : new ClassificationHead(avgpool!, fc),
         };
 
-        views.Stem.Owner = this;
+        views.Stem.SetOwner(norm => ReplaceNorm("bn1", norm));
+        views.Head?.SetOwner(ReplaceClassifier);
 
         if (options.ZeroInitResidual)
         {
@@ -217,6 +219,7 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>, IUnitSequence, IFeatureB
     /// Output shape, cumulative stride, estimated activation size and parameter count of every unit for one sample
     /// of <paramref name="inputHeight"/>×<paramref name="inputWidth"/> (a cost model for balanced splits).
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The input size is not positive.</exception>
     public UnitInfo[] DescribeUnits(long inputHeight, long inputWidth)
     {
         if (inputHeight < 1 || inputWidth < 1)
@@ -297,6 +300,7 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>, IUnitSequence, IFeatureB
             register_module("avgpool", avgpool);
             register_module("fc", fc);
             views.Head = new ClassificationHead(avgpool, fc);
+            views.Head.SetOwner(ReplaceClassifier);
         }
         else
         {
@@ -318,6 +322,17 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>, IUnitSequence, IFeatureB
         bn1 = replacement;
         ModuleSurgery.ReplaceChild(this, "bn1", replacement);
         views.Stem.SetNorm(replacement);
+    }
+
+    // ---------------------------------------------------------------- state dict
+
+    /// <summary>The state dict with torchvision's keys in PyTorch's order (module by module: parameters, then buffers).</summary>
+    public override Dictionary<string, Tensor> state_dict(Dictionary<string, Tensor>? destination = null, string? prefix = null)
+    {
+        destination ??= new Dictionary<string, Tensor>();
+        foreach (var (name, t) in StateDictOrder.Of(this, prefix ?? ""))
+            destination.TryAdd(name, t);
+        return destination;
     }
 
     // ---------------------------------------------------------------- forward

@@ -93,12 +93,14 @@ public sealed class ResNetStem : nn.Module<Tensor, Tensor>, INormHost
     public void ReplaceNorm(string name, nn.Module<Tensor, Tensor> replacement)
     {
         if (name != "bn1") throw new ArgumentException($"The stem has no normalisation layer '{name}' (only 'bn1').", nameof(name));
-        if (Owner is not null) Owner.ReplaceNorm(name, replacement); // the model swaps its bn1 and then ours
+        if (ownerReplace is not null) ownerReplace(replacement); // the model swaps its bn1, then ours
         else SetNorm(replacement);
     }
 
-    /// <summary>The model whose conv1/bn1 this stem shares, if any.</summary>
-    internal INormHost? Owner { get; set; }
+    // Set by the model sharing conv1/bn1 with this stem (a delegate, so it is never taken for a child module).
+    private Action<nn.Module<Tensor, Tensor>>? ownerReplace;
+
+    internal void SetOwner(Action<nn.Module<Tensor, Tensor>> replaceNorm) => ownerReplace = replaceNorm;
 
     internal void SetNorm(nn.Module<Tensor, Tensor> replacement)
     {

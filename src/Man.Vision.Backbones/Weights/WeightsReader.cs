@@ -133,7 +133,7 @@ public static class WeightsReader
         if (tensors.Count > 0)
         {
             if (others.Count > 0)
-                notes.Add($"ignored {others.Count} non-tensor entr{(others.Count == 1 ? "y" : "ies")}{where}: {string.Join(", ", others.Select(o => o.Key))}");
+                notes.Add($"ignored {others.Count} non-tensor entr{(others.Count == 1 ? "y" : "ies")}{where}: {string.Join(", ", others.Select(o => o.Key).Order(StringComparer.Ordinal))}");
             return tensors;
         }
         foreach (string nested in NestedKeys)
@@ -144,7 +144,7 @@ public static class WeightsReader
                 throw WholeModel(path, $"the entry '{nested}' holding an object of class {cd.ClassName}", null);
             if (hit.Value is IDictionary inner)
             {
-                var skipped = others.Where(o => o.Key != nested).Select(o => o.Key).ToList();
+                var skipped = others.Where(o => o.Key != nested).Select(o => o.Key).Order(StringComparer.Ordinal).ToList();
                 notes.Add($"took the checkpoint entry '{nested}'{where}" + (skipped.Count > 0 ? $" (other entries: {string.Join(", ", skipped)})" : ""));
                 return Unwrap(path, inner, notes, $" of '{nested}'");
             }
