@@ -79,12 +79,11 @@ public sealed class ClassificationRunner
             long seen = 0;
             int b = 0;
             StepResult? lastResult = null;
-            foreach (var batch in train.Epoch(epoch, cancellationToken))
+            foreach (var batch in train.Epoch(epoch, cancellationToken).Take(batches))
             {
                 using (batch)
                 using (var scope = NewDisposeScope())
                 {
-                    if (b >= batches) break;
                     cancellationToken.ThrowIfCancellationRequested();
                     var x = batch.Images.to(device);
                     var y = batch.Labels.to(device);
@@ -109,7 +108,8 @@ public sealed class ClassificationRunner
                         sums.Select(s => s / b).ToArray(), lastResult.S, trainer.CurrentLr));
                 }
             }
-            EvaluationResult? eval = test is null ? null : Evaluate(model, test, device, cancellationToken);
+            // The epoch's evaluation always completes, so that its checkpoint and metrics are written together.
+            EvaluationResult? eval = test is null ? null : Evaluate(model, test, device, CancellationToken.None);
             var metrics = new EpochMetrics
             {
                 Epoch = epoch,
