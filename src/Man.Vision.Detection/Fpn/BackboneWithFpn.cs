@@ -24,8 +24,21 @@ public sealed class BackboneWithFpn : DetectionBackbone
     /// <param name="lastLevelMaxPool">Append the "pool" level (torchvision's Faster R-CNN: yes).</param>
     public BackboneWithFpn(nn.Module body, Func<Tensor, IReadOnlyDictionary<string, Tensor>> runBody,
         IReadOnlyList<FeatureShape> inputs, long outChannels = 256, bool lastLevelMaxPool = true)
+        : this(body, runBody, inputs, new FeaturePyramidNetwork(inputs.Select(s => s.Channels).ToArray(), outChannels, lastLevelMaxPool))
+    {
+    }
+
+    /// <summary>Creates the backbone around an existing FPN (e.g. one trained as part of a local-learning main head).</summary>
+    /// <param name="body">The feature extractor.</param>
+    /// <param name="runBody">Runs <paramref name="body"/> on images and returns its named maps.</param>
+    /// <param name="inputs">The body maps feeding the FPN, finest first.</param>
+    /// <param name="fpn">The FPN; its input channels must match <paramref name="inputs"/>.</param>
+    public BackboneWithFpn(nn.Module body, Func<Tensor, IReadOnlyDictionary<string, Tensor>> runBody,
+        IReadOnlyList<FeatureShape> inputs, FeaturePyramidNetwork fpn)
         : base(nameof(BackboneWithFpn))
     {
+        if (!fpn.InChannels.SequenceEqual(inputs.Select(s => s.Channels)))
+            throw new ArgumentException($"The FPN takes channels [{string.Join(", ", fpn.InChannels)}] but the body maps have [{string.Join(", ", inputs.Select(s => s.Channels))}].", nameof(fpn));
         if (inputs.Count == 0) throw new ArgumentException("At least one body map must feed the FPN.", nameof(inputs));
         for (int i = 1; i < inputs.Count; i++)
             if (inputs[i].Stride <= inputs[i - 1].Stride)
@@ -33,9 +46,9 @@ public sealed class BackboneWithFpn : DetectionBackbone
         this.body = body;
         this.runBody = runBody;
         Inputs = inputs.ToArray();
-        fpn = new FeaturePyramidNetwork(inputs.Select(s => s.Channels).ToArray(), outChannels, lastLevelMaxPool);
+        this.fpn = fpn;
         outputNames = Enumerable.Range(0, inputs.Count).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))
-            .Concat(lastLevelMaxPool ? [FeaturePyramidNetwork.PoolName] : []).ToArray();
+            .Concat(fpn.LastLevelMaxPool ? [FeaturePyramidNetwork.PoolName] : []).ToArray();
         RegisterComponents();
     }
 

@@ -59,16 +59,29 @@ public sealed class RegionProposalNetwork : nn.Module
     /// <param name="targets">Ground truth per image in batch pixels, or null for no losses.</param>
     /// <returns>Proposals per image <c>[P_b, 4]</c> xyxy (detached) and the losses (empty without targets).</returns>
     public (IReadOnlyList<Tensor> Proposals, IReadOnlyDictionary<string, Tensor> Losses) Forward(
-        ImageList images, IReadOnlyList<Tensor> features, IReadOnlyList<DetectionTarget>? targets)
+        ImageList images, IReadOnlyList<Tensor> features, IReadOnlyList<DetectionTarget>? targets) =>
+        Forward(images.BatchSize, images.ImageSizes, features, targets);
+
+    /// <summary>Proposals and losses for a padded batch of size <paramref name="batchSize"/> (see the other overload).</summary>
+    /// <param name="batchSize">Height and width of the padded batch (sets the anchor strides).</param>
+    /// <param name="imageSizes">Per image, its size before padding (proposals are clipped to it).</param>
+    /// <param name="features">The maps, finest first.</param>
+    /// <param name="targets">Ground truth per image in batch pixels, or null for no losses.</param>
+    public (IReadOnlyList<Tensor> Proposals, IReadOnlyDictionary<string, Tensor> Losses) Forward(
+        ImageSize batchSize, IReadOnlyList<ImageSize> imageSizes, IReadOnlyList<Tensor> features, IReadOnlyList<DetectionTarget>? targets)
     {
         using var scope = NewDisposeScope();
-        int numImages = images.ImageSizes.Count;
+        int numImages = imageSizes.Count;
+        if (features.Count > 0 && features[0].shape[0] != numImages)
+            throw new ArgumentException($"{imageSizes.Count} image sizes for a batch of {features[0].shape[0]} feature maps.", nameof(imageSizes));
         var (logits, deltas) = head.call(features);
-        var anchors = AnchorGenerator.Generate(images, features);
+        Tensor grid = AnchorGenerator.GridAnchors(batchSize, features.Select(f => new ImageSize(f.shape[^2], f.shape[^1])).ToList(),
+            features[0].dtype, features[0].device);
+        var anchors = Enumerable.Repeat(grid, numImages).ToList();
         long[] perLevel = logits.Select(o => o.shape[1] * o.shape[2] * o.shape[3]).ToArray();
         var (objectness, boxDeltas) = Concat(logits, deltas);
         Tensor proposals = BoxCoder.Decode(boxDeltas.detach(), anchors).view(numImages, -1, 4);
-        var boxes = FilterProposals(proposals, objectness, images.ImageSizes, perLevel);
+        var boxes = FilterProposals(proposals, objectness, imageSizes, perLevel);
 
         var losses = new Dictionary<string, Tensor>();
         if (targets is not null)
