@@ -1,3 +1,4 @@
+using Man.Vision.Backbones.Features;
 using Man.Vision.Detection.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -51,6 +52,28 @@ public sealed class BackboneWithFpn : DetectionBackbone
             .Concat(fpn.LastLevelMaxPool ? [FeaturePyramidNetwork.PoolName] : []).ToArray();
         RegisterComponents();
     }
+
+    /// <summary>
+    /// An FPN over the maps of a feature backbone (e.g. a ResNet's c2..c5), as torchvision's
+    /// <c>resnet_fpn_backbone</c> with <c>returned_layers = [1, 2, 3, 4]</c>.
+    /// </summary>
+    /// <param name="backbone">The backbone module.</param>
+    /// <param name="outChannels">FPN channels (256).</param>
+    /// <param name="mapNames">The maps to use, finest first (default: all of <see cref="IFeatureBackbone.FeatureMaps"/>).</param>
+    public static BackboneWithFpn FromFeatureBackbone<TBackbone>(TBackbone backbone, long outChannels = 256, IReadOnlyList<string>? mapNames = null)
+        where TBackbone : nn.Module, IFeatureBackbone
+    {
+        var specs = backbone.FeatureMaps;
+        var selected = mapNames is null ? specs.ToList() : mapNames.Select(n => specs.FirstOrDefault(s => s.Name == n)
+            ?? throw new ArgumentException($"The backbone has no map '{n}'; it has {string.Join(", ", specs.Select(s => s.Name))}.", nameof(mapNames))).ToList();
+        string[] names = selected.Select(s => s.Name).ToArray();
+        return new BackboneWithFpn(backbone, x => backbone.ForwardFeatures(x, names),
+            selected.Select(s => new FeatureShape(s.Name, s.Channels, s.Stride)).ToArray(), outChannels);
+    }
+
+    /// <summary>Parameters and persistent buffers by their full names (torchvision's keys), in TorchSharp's order.</summary>
+    public override Dictionary<string, Tensor> state_dict(Dictionary<string, Tensor>? destination = null, string? prefix = null) =>
+        FlatStateDict.Of(this, destination, prefix);
 
     /// <summary>The body maps feeding the FPN.</summary>
     public IReadOnlyList<FeatureShape> Inputs { get; }

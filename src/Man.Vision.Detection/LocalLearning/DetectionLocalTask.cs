@@ -1,4 +1,5 @@
 using Man.Local;
+using Man.Vision.Backbones.Features;
 using Man.Vision.Detection.Models;
 
 namespace Man.Vision.Detection.LocalLearning;
@@ -20,6 +21,10 @@ public sealed class DetectionLocalTask : ILocalTask<DetectionTargets>
         DenseOptions = denseOptions ?? new DenseHeadOptions();
         Head = new FasterRcnnMainHead(taps, options, fpnChannels);
     }
+
+    /// <summary>A task whose main head taps every map of <paramref name="backbone"/> (a ResNet's c2..c5 stage ends).</summary>
+    public static DetectionLocalTask For(IFeatureBackbone backbone, FasterRcnnOptions options, DenseHeadOptions? denseOptions = null, long fpnChannels = 256) =>
+        new(backbone.FeatureMaps.Select(m => new FeatureTap(m.UnitIndex, m.Channels, m.Stride)).ToArray(), options, denseOptions, fpnChannels);
 
     /// <summary>Detector options.</summary>
     public FasterRcnnOptions Options { get; }

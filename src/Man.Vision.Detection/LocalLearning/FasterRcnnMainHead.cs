@@ -1,4 +1,5 @@
 using Man.Local;
+using Man.Vision.Backbones.Features;
 using Man.Vision.Detection.Fpn;
 using Man.Vision.Detection.Heads;
 using Man.Vision.Detection.Models;
@@ -84,6 +85,17 @@ public sealed class FasterRcnnMainHead : MainHead<DetectionTargets>
     /// A detector for inference (or end-to-end fine-tuning) that shares this head's FPN, RPN and RoI heads with the
     /// given backbone body.
     /// </summary>
+    /// <param name="backbone">The backbone whose units the head was trained on (a ResNet).</param>
+    public GeneralizedRcnn CreateDetector<TBackbone>(TBackbone backbone) where TBackbone : nn.Module, IFeatureBackbone
+    {
+        var maps = backbone.FeatureMaps.Where(m => Taps.Any(t => t.UnitIndex == m.UnitIndex)).ToArray();
+        if (maps.Length != Taps.Count)
+            throw new ArgumentException($"The backbone's maps ({string.Join(", ", backbone.FeatureMaps.Select(m => $"{m.Name}@unit {m.UnitIndex}"))}) do not cover the head's taps (units {string.Join(", ", unitIndices)}).", nameof(backbone));
+        string[] names = maps.Select(m => m.Name).ToArray();
+        return CreateDetector(backbone, x => backbone.ForwardFeatures(x, names), maps.Select(m => new FeatureShape(m.Name, m.Channels, m.Stride)).ToArray());
+    }
+
+    /// <summary>The detector of this head on a body given as a delegate (see the other overload).</summary>
     /// <param name="body">The backbone (its units).</param>
     /// <param name="runBody">Runs the body and returns the tapped maps by name.</param>
     /// <param name="bodyMaps">The body's maps feeding the FPN, finest first (names as <paramref name="runBody"/> returns them).</param>

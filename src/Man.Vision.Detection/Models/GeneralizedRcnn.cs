@@ -27,6 +27,10 @@ public class GeneralizedRcnn : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>Parameters and persistent buffers by their full names (torchvision's keys), in TorchSharp's order.</summary>
+    public override Dictionary<string, Tensor> state_dict(Dictionary<string, Tensor>? destination = null, string? prefix = null) =>
+        FlatStateDict.Of(this, destination, prefix);
+
     /// <summary>The backbone (with FPN).</summary>
     public DetectionBackbone Backbone => backbone;
 
