@@ -85,31 +85,44 @@ public static class RoiAlign
         // Features as rows of a [B·H·W, C] table for index_select (one copy per call).
         Tensor table = input.permute(0, 2, 3, 1).reshape(-1, c);
 
-        // Chunks of RoIs sorted by their grid size so that one chunk's maximal grid wastes little.
+        // Extent of the pixels each RoI touches (rows y0..y1, columns x0..x1), from its valid samples.
+        long maxGh = Math.Max(1, gridH.max().item<long>()), maxGw = Math.Max(1, gridW.max().item<long>());
+        var (ry, _, vy) = Axis(startH, binH, gridH, pooledHeight, maxGh, height);
+        var (rx, _, vx) = Axis(startW, binW, gridW, pooledWidth, maxGw, width);
+        long[] y0 = ExtentMin(ry, vy), y1 = ExtentMax(ry, vy), x0 = ExtentMin(rx, vx), x1 = ExtentMax(rx, vx);
         long[] gh = gridH.cpu().data<long>().ToArray();
         long[] gw = gridW.cpu().data<long>().ToArray();
-        int[] byGrid = Enumerable.Range(0, (int)k).OrderBy(i => gh[i] * gw[i]).ThenBy(i => i).ToArray();
+
+        // Two exact evaluations of the same sums, chosen per RoI by the number of feature rows gathered:
+        // "crop" gathers the touched window once and applies the separable weights as two batched matrix products
+        // (cheap for RoIs of a few feature pixels, the FPN case); "samples" gathers the 2×2 neighbours of every sample
+        // (cheap for large RoIs with a fixed sampling ratio).
+        long CropArea(int i) => (y1[i] - y0[i] + 1) * (x1[i] - x0[i] + 1);
+        long SampleArea(int i) => pooledHeight * 2 * Math.Max(1, gh[i]) * pooledWidth * 2 * Math.Max(1, gw[i]);
+        var all = Enumerable.Range(0, (int)k).ToArray();
+        int[] crop = all.Where(i => CropArea(i) <= SampleArea(i)).OrderBy(CropArea).ThenBy(i => i).ToArray();
+        int[] samples = all.Where(i => CropArea(i) > SampleArea(i)).OrderBy(i => gh[i] * gw[i]).ThenBy(i => i).ToArray();
+
         var outputs = new List<Tensor>();
         var orderParts = new List<long>();
-        int pos = 0;
-        while (pos < byGrid.Length)
+        foreach (var chunk in Chunks(crop, i => y1[i] - y0[i] + 1, i => x1[i] - x0[i] + 1, (h, w) => h * w * c))
         {
-            long maxH = Math.Max(1, gh[byGrid[pos]]), maxW = Math.Max(1, gw[byGrid[pos]]);
-            int end = pos;
-            // Grow the chunk while the gathered block fits the budget (always take at least one RoI).
-            while (end < byGrid.Length)
-            {
-                long h2 = Math.Max(maxH, gh[byGrid[end]]), w2 = Math.Max(maxW, gw[byGrid[end]]);
-                long perRoi = pooledHeight * 2 * h2 * pooledWidth * 2 * w2 * c;
-                if (end > pos && perRoi * (end - pos + 1) > ChunkElements) break;
-                maxH = h2; maxW = w2; end++;
-            }
-            long[] chunk = byGrid[pos..end].Select(i => (long)i).ToArray();
             orderParts.AddRange(chunk);
             using var idx = torch.tensor(chunk, ScalarType.Int64, input.device);
+            long hc = chunk.Max(i => y1[i] - y0[i] + 1), wc = chunk.Max(i => x1[i] - x0[i] + 1);
+            long cgh = Math.Max(1, chunk.Max(i => gh[i])), cgw = Math.Max(1, chunk.Max(i => gw[i]));
+            using var cy0 = torch.tensor(chunk.Select(i => y0[i]).ToArray(), ScalarType.Int64, input.device);
+            using var cx0 = torch.tensor(chunk.Select(i => x0[i]).ToArray(), ScalarType.Int64, input.device);
+            outputs.Add(ChunkCrop(table, height, width, batch[idx], startH[idx], startW[idx], binH[idx], binW[idx],
+                gridH[idx], gridW[idx], count[idx], pooledHeight, pooledWidth, cgh, cgw, cy0, cx0, hc, wc));
+        }
+        foreach (var chunk in Chunks(samples, i => Math.Max(1, gh[i]), i => Math.Max(1, gw[i]), (h, w) => pooledHeight * 2 * h * pooledWidth * 2 * w * c))
+        {
+            orderParts.AddRange(chunk);
+            using var idx = torch.tensor(chunk, ScalarType.Int64, input.device);
+            long maxH = chunk.Max(i => Math.Max(1, gh[i])), maxW = chunk.Max(i => Math.Max(1, gw[i]));
             outputs.Add(Chunk(table, height, width, batch[idx], startH[idx], startW[idx], binH[idx], binW[idx],
                 gridH[idx], gridW[idx], count[idx], pooledHeight, pooledWidth, maxH, maxW));
-            pos = end;
         }
         Tensor stacked = outputs.Count == 1 ? outputs[0] : torch.cat(outputs, 0);
         // Undo the sort by grid size.
@@ -151,12 +164,71 @@ public static class RoiAlign
         return rois.MoveToOuterDisposeScope();
     }
 
+    /// <summary>Consecutive runs of <paramref name="order"/> whose padded per-RoI size stays within <see cref="ChunkElements"/>.</summary>
+    private static IEnumerable<long[]> Chunks(int[] order, Func<int, long> sizeH, Func<int, long> sizeW, Func<long, long, long> perRoi)
+    {
+        int pos = 0;
+        while (pos < order.Length)
+        {
+            long h = sizeH(order[pos]), w = sizeW(order[pos]);
+            int end = pos;
+            while (end < order.Length)
+            {
+                long h2 = Math.Max(h, sizeH(order[end])), w2 = Math.Max(w, sizeW(order[end]));
+                if (end > pos && perRoi(h2, w2) * (end - pos + 1) > ChunkElements) break;
+                h = h2; w = w2; end++;
+            }
+            yield return order[pos..end].Select(i => (long)i).ToArray();
+            pos = end;
+        }
+    }
+
+    private static long[] ExtentMin(Tensor index, Tensor valid)
+    {
+        long r = index.shape[0];
+        Tensor v = valid.repeat_interleave(2, 2);
+        return torch.where(v, index, long.MaxValue).view(r, -1).min(1).values.cpu().data<long>().ToArray()
+            .Select(x => x == long.MaxValue ? 0 : x).ToArray();
+    }
+
+    private static long[] ExtentMax(Tensor index, Tensor valid)
+    {
+        long r = index.shape[0];
+        Tensor v = valid.repeat_interleave(2, 2);
+        return torch.where(v, index, -1L).view(r, -1).max(1).values.cpu().data<long>().ToArray()
+            .Select(x => Math.Max(0, x)).ToArray();
+    }
+
+    /// <summary>
+    /// One chunk through the touched window: crop <c>[R, Wc, Hc, C]</c> gathered once, then
+    /// out = Wy · crop · Wxᵀ with Wy <c>[R, PH, Hc]</c> and Wx <c>[R, PW, Wc]</c> the bilinear weights summed per pixel.
+    /// </summary>
+    private static Tensor ChunkCrop(Tensor table, long height, long width, Tensor batch, Tensor startH, Tensor startW,
+        Tensor binH, Tensor binW, Tensor gridH, Tensor gridW, Tensor count, long pooledH, long pooledW, long maxH, long maxW,
+        Tensor y0, Tensor x0, long hc, long wc)
+    {
+        long r = batch.shape[0], c = table.shape[1];
+        var (rows, wy, _) = Axis(startH, binH, gridH, pooledH, maxH, height);   // [R, PH, 2G]
+        var (cols, wx, _) = Axis(startW, binW, gridW, pooledW, maxW, width);    // [R, PW, 2G]
+        Tensor localY = (rows - y0.view(r, 1, 1)).clamp(0, hc - 1);
+        Tensor localX = (cols - x0.view(r, 1, 1)).clamp(0, wc - 1);
+        Tensor my = torch.zeros([r, pooledH, hc], wy.dtype, wy.device).scatter_add(2, localY, wy);
+        Tensor mx = torch.zeros([r, pooledW, wc], wx.dtype, wx.device).scatter_add(2, localX, wx);
+        Tensor cropRows = (y0.view(r, 1) + torch.arange(hc, ScalarType.Int64, y0.device).view(1, hc)).clamp_max(height - 1);
+        Tensor cropCols = (x0.view(r, 1) + torch.arange(wc, ScalarType.Int64, x0.device).view(1, wc)).clamp_max(width - 1);
+        Tensor flat = (batch * (height * width)).view(r, 1, 1) + cropRows.view(r, 1, hc) * width + cropCols.view(r, wc, 1);
+        Tensor values = table.index_select(0, flat.reshape(-1)).view(r, wc, hc * c);
+        Tensor t = mx.bmm(values).view(r, pooledW, hc, c).permute(0, 2, 1, 3).reshape(r, hc, pooledW * c);
+        Tensor pooled = my.bmm(t).view(r, pooledH, pooledW, c) / count.view(r, 1, 1, 1);
+        return pooled.permute(0, 3, 1, 2).contiguous();
+    }
+
     private static Tensor Chunk(Tensor table, long height, long width, Tensor batch, Tensor startH, Tensor startW,
         Tensor binH, Tensor binW, Tensor gridH, Tensor gridW, Tensor count, long pooledH, long pooledW, long maxH, long maxW)
     {
         long r = batch.shape[0], c = table.shape[1];
-        var (rows, wy) = Axis(startH, binH, gridH, pooledH, maxH, height);   // [R, PH, 2G]
-        var (cols, wx) = Axis(startW, binW, gridW, pooledW, maxW, width);    // [R, PW, 2G]
+        var (rows, wy, _) = Axis(startH, binH, gridH, pooledH, maxH, height);   // [R, PH, 2G]
+        var (cols, wx, _) = Axis(startW, binW, gridW, pooledW, maxW, width);    // [R, PW, 2G]
         long ky = rows.shape[2], kx = cols.shape[2];
         // Flat row index in the table, laid out [R, PH, PW, Ky, Kx].
         Tensor baseIdx = (batch * (height * width)).view(r, 1, 1, 1, 1);
@@ -172,7 +244,7 @@ public static class RoiAlign
     /// Sample rows (or columns) and their bilinear weights along one axis: for each RoI, bin p and sample i &lt; grid,
     /// the two neighbouring pixel indices and weights (zero for masked samples and samples outside [−1, size]).
     /// </summary>
-    private static (Tensor Index, Tensor Weight) Axis(Tensor start, Tensor bin, Tensor grid, long pooled, long maxGrid, long size)
+    private static (Tensor Index, Tensor Weight, Tensor Valid) Axis(Tensor start, Tensor bin, Tensor grid, long pooled, long maxGrid, long size)
     {
         long r = start.shape[0];
         var dtype = start.dtype;
@@ -194,6 +266,6 @@ public static class RoiAlign
         Tensor mask = valid.to(dtype);
         Tensor index = torch.stack([low, high], 3).view(r, pooled, 2 * maxGrid);
         Tensor weight = torch.stack([h * mask, l * mask], 3).view(r, pooled, 2 * maxGrid);
-        return (index, weight);
+        return (index, weight, valid.view(r, pooled, maxGrid));
     }
 }
