@@ -54,9 +54,9 @@ public sealed class NmsTests(ITestOutputHelper output)
     {
         double ms = NmsBenchmark.Run(5000, 0.5, 7);
         output.WriteLine($"NMS 5000 boxes IoU 0.5: median {ms:F2} ms; IoU 0.7: {NmsBenchmark.Run(5000, 0.7, 7):F2} ms");
-        // Goal ≤ 20 ms (≈4 ms measured in Release on 2 idle cores); the bound leaves room for Debug builds on a loaded
-        // shared machine and still fails for a per-box implementation (TorchVision.NET: ≈500 ms).
-        Assert.True(ms < 200, $"NMS of 5000 boxes took {ms:F1} ms (median)");
+        // Goal ≤ 20 ms (≈3 ms measured, Debug and Release: the library is always JIT-optimised);
+        // TorchVision.NET needs ≈500 ms.
+        Assert.True(ms < 20, $"NMS of 5000 boxes took {ms:F1} ms (median)");
     }
 
     /// <summary>Textbook greedy NMS: stable order by score, IoU computed pairwise in float as torchvision does.</summary>
