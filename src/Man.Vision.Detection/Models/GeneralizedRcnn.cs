@@ -55,7 +55,7 @@ public class GeneralizedRcnn : nn.Module
     {
         using var scope = NewDisposeScope();
         var (batch, scaled) = Transform.Apply(images, targets, training);
-        CheckBoxes(scaled!);
+        CheckTargets(scaled!, roi_heads.NumClasses);
         var features = backbone.call(batch.Tensors);
         return Losses(batch, features, scaled!).MoveToOuter();
     }
@@ -91,12 +91,17 @@ public class GeneralizedRcnn : nn.Module
         return result;
     }
 
-    private static void CheckBoxes(IReadOnlyList<DetectionTarget> targets)
+    private static void CheckTargets(IReadOnlyList<DetectionTarget> targets, long numClasses)
     {
         for (int i = 0; i < targets.Count; i++)
         {
             Tensor b = targets[i].Boxes;
             if (b.shape[0] == 0) continue;
+            long min = targets[i].Labels.min().item<long>(), max = targets[i].Labels.max().item<long>();
+            if (min < 1 || max >= numClasses)
+                throw new ArgumentException($"Target {i} has labels in [{min}, {max}]; object classes are 1..{numClasses - 1} (0 is the background).");
+            if (!b.isfinite().all().item<bool>())
+                throw new ArgumentException($"Target {i} has a box with a NaN or infinite coordinate.");
             Tensor degenerate = b[.., 2..].le(b[.., ..2]).any(1);
             if (!degenerate.any().item<bool>()) continue;
             long first = degenerate.nonzero()[0, 0].item<long>();

@@ -108,5 +108,11 @@ public sealed class TinyFasterRcnnTests
         var ex = Assert.Throws<ArgumentException>(() => model.ComputeLosses(images, [bad, DetectionTarget.Empty()]));
         Assert.Contains("positive height and width", ex.Message);
         Assert.Contains("target 0", ex.Message);
+        var badLabel = new DetectionTarget(tensor(new float[] { 10, 10, 20, 30 }, [1, 4]), tensor(new long[] { 3 }));
+        ex = Assert.Throws<ArgumentException>(() => model.ComputeLosses(images, [DetectionTarget.Empty(), badLabel]));
+        Assert.Contains("Target 1 has labels in [3, 3]; object classes are 1..2", ex.Message);
+        var nan = new DetectionTarget(tensor(new float[] { 10, 10, float.NaN, 30 }, [1, 4]), tensor(new long[] { 1 }));
+        ex = Assert.Throws<ArgumentException>(() => model.ComputeLosses(images, [nan, DetectionTarget.Empty()]));
+        Assert.Contains("NaN", ex.Message);
     }
 }
