@@ -30,11 +30,12 @@ public static class ClassifyCommands
         var outDir = new Option<string>("--out") { Description = "Run folder for metrics.json and checkpoints.", Required = true };
         var resume = new Option<bool>("--resume") { Description = "Continue from RUN_DIR/last.ckpt." };
         var maxBatches = new Option<int>("--max-batches") { Description = "Stop each epoch after this many batches (0 = all).", DefaultValueFactory = _ => 0 };
-        var trainSize = new Option<int>("--train-size") { Description = "Use only the first N training images (0 = all).", DefaultValueFactory = _ => 0 };
+        var trainSize = new Option<int>("--train-size") { Description = "Use N evenly spaced training images (0 = all).", DefaultValueFactory = _ => 0 };
+        var testSize = new Option<int>("--test-size") { Description = "Evaluate on N evenly spaced test images (0 = all).", DefaultValueFactory = _ => 0 };
         var common = CommonOptions.Create();
         var cmd = new Command("classify", "Train an image classifier end-to-end or with local learning.")
         {
-            data, arch, method, k, split, epochs, batch, lr, wd, warmup, seed, outDir, resume, maxBatches, trainSize,
+            data, arch, method, k, split, epochs, batch, lr, wd, warmup, seed, outDir, resume, maxBatches, trainSize, testSize,
         };
         common.AddTo(cmd);
         cmd.SetAction(r => CliErrors.Run(() =>
@@ -49,7 +50,7 @@ public static class ClassifyCommands
                 MaxBatchesPerEpoch = r.GetValue(maxBatches),
             };
             options.Validate();
-            var (train, test) = ClassificationData.Open(r.GetValue(data)!, r.GetValue(batch), options.Seed, r.GetValue(trainSize), common.Workers(r));
+            var (train, test) = ClassificationData.Open(r.GetValue(data)!, r.GetValue(batch), options.Seed, r.GetValue(trainSize), common.Workers(r), r.GetValue(testSize));
             string run = r.GetValue(outDir)!;
             AnsiConsole.MarkupLine($"[bold]train classify[/] {Markup.Escape(options.Arch)} {options.Method.Name()} K={options.K} on {Markup.Escape(r.GetValue(data)!)}: " +
                                    $"{train.Samples} train / {test?.Samples ?? 0} test images, {train.Classes.Count} classes, device {device}");
