@@ -27,7 +27,7 @@ namespace Man.Cli.Commands;
 /// <param name="LoaderMsPerBatch">The time the loader alone needs per batch with these workers (from the throughput run).</param>
 /// <param name="SteadyWaitMs">Total time the consumer waited for batches within an epoch (warm-up batch excluded).</param>
 /// <param name="EpochStartWaitMs">Total time it waited for the first batch of later epochs (the workers restart per epoch).</param>
-/// <param name="NotReady">Batches within an epoch that were not ready when asked for (warm-up batch excluded).</param>
+/// <param name="NotReady">Batches that were not built yet when asked for (the loader's count; the first batch of each epoch excluded).</param>
 /// <param name="Simulated">True when the step was a sleep of <c>--step-ms</c> rather than a real training step.</param>
 public sealed record StepVersusData(string Dataset, string Model, int Workers, int BatchSize, int Steps, double MedianStepMs, double LoaderMsPerBatch,
     double SteadyWaitMs, double EpochStartWaitMs, int NotReady, bool Simulated);
@@ -57,9 +57,10 @@ public static class DataBenchmark
         var workers = new Option<string>("--workers") { Description = "Comma-separated worker counts.", DefaultValueFactory = _ => "1,2" };
         var threads = new Option<int>("--threads") { Description = "Torch intra-op threads during the benchmark.", DefaultValueFactory = _ => 1 };
         var steps = new Option<int>("--train-steps") { Description = "Timed training steps fed by the loader per data set (0 skips the comparison).", DefaultValueFactory = _ => 4 };
+        var datasets = new Option<string>("--datasets") { Description = "Comma-separated: camvid, coco.", DefaultValueFactory = _ => "camvid,coco" };
         var stepMs = new Option<double?>("--step-ms") { Description = "Simulate the training step as a sleep of this many ms instead of running a real one." };
         var cmd = new Command("data", "Images/s of decode + augment + batch on CamVid and tiny-coco with 1 and 2 workers, and consumer wait behind a training step.")
-        { camvid, coco, cocoImages, json, images, workers, threads, steps, stepMs };
+        { camvid, coco, cocoImages, json, images, workers, threads, steps, stepMs, datasets };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
             var counts = r.GetValue(workers)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
@@ -69,29 +70,35 @@ public static class DataBenchmark
             if (r.GetValue(images) < 1) throw new ArgumentException("--images must be at least 1.");
             if (r.GetValue(threads) < 1) throw new ArgumentException("--threads must be at least 1.");
             if (r.GetValue(stepMs) is double s && (s <= 0 || !double.IsFinite(s))) throw new ArgumentException($"--step-ms must be a positive number of milliseconds, got {s}.");
-            return Run(r.GetValue(camvid), r.GetValue(coco), r.GetValue(cocoImages), r.GetValue(json), r.GetValue(images), counts, r.GetValue(threads),
+            var which = r.GetValue(datasets)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(d => d.ToLowerInvariant()).ToHashSet();
+            var unknown = which.Where(d => d is not ("camvid" or "coco")).ToList();
+            if (unknown.Count > 0 || which.Count == 0) throw new ArgumentException($"--datasets: unknown {string.Join(", ", unknown)}; valid: camvid, coco.");
+            return Run(which.Contains("camvid"), which.Contains("coco"), r.GetValue(camvid), r.GetValue(coco), r.GetValue(cocoImages), r.GetValue(json), r.GetValue(images), counts, r.GetValue(threads),
                 Math.Max(0, r.GetValue(steps)), r.GetValue(stepMs));
         }));
         return cmd;
     }
 
-    private static int Run(string? camvid, string? coco, string? cocoImages, string? jsonPath, int images, int[] workers, int threads, int steps, double? stepMs)
+    private static int Run(bool useCamVid, bool useCoco, string? camvid, string? coco, string? cocoImages, string? jsonPath, int images, int[] workers, int threads, int steps, double? stepMs)
     {
         bool camvidGiven = camvid is not null, cocoGiven = coco is not null;
         string? root = DataPaths.Root();
         camvid ??= root is null ? null : Path.Combine(root, "camvid");
         coco ??= root is null ? null : Path.Combine(root, "tiny-coco", "instances_train2017_small.json");
-        bool haveCamVid = camvid is not null && File.Exists(Path.Combine(camvid, "train.txt"));
-        bool haveCoco = coco is not null && File.Exists(coco);
-        if (camvidGiven && !haveCamVid)
+        bool haveCamVid = useCamVid && camvid is not null && File.Exists(Path.Combine(camvid, "train.txt"));
+        bool haveCoco = useCoco && coco is not null && File.Exists(coco);
+        if (useCamVid && camvidGiven && !haveCamVid)
             throw new BadInputException("missing-data", camvid!, "is not a CamVid root (train.txt is missing)");
-        if (cocoGiven && !haveCoco)
+        if (useCoco && cocoGiven && !haveCoco)
             throw new BadInputException("missing-annotations", coco!, "the COCO json does not exist");
         if (!haveCamVid && !haveCoco)
-            throw new ArgumentException("No data to benchmark: CamVid was looked for at " + DataPaths.Describe("camvid") + " and tiny-coco at " +
-                                        DataPaths.Describe("tiny-coco/instances_train2017_small.json") + ". Give --camvid DIR and/or --coco JSON, or set MAN_DATA.");
-        if (!haveCamVid) Console.Out.WriteLine($"camvid: not found at {(camvid ?? DataPaths.Describe("camvid"))}; skipped (give --camvid DIR)");
-        if (!haveCoco) Console.Out.WriteLine($"tiny-coco: not found at {(coco ?? DataPaths.Describe("tiny-coco"))}; skipped (give --coco JSON)");
+            throw new ArgumentException("No data to benchmark: " + string.Join(" and ", new[]
+                {
+                    useCamVid ? "CamVid was looked for at " + (camvid ?? DataPaths.Describe("camvid")) : null,
+                    useCoco ? "tiny-coco at " + (coco ?? DataPaths.Describe("tiny-coco/instances_train2017_small.json")) : null,
+                }.OfType<string>()) + ". Give --camvid DIR and/or --coco JSON, or set MAN_DATA.");
+        if (useCamVid && !haveCamVid) Console.Out.WriteLine($"camvid: not found at {(camvid ?? DataPaths.Describe("camvid"))}; skipped (give --camvid DIR)");
+        if (useCoco && !haveCoco) Console.Out.WriteLine($"tiny-coco: not found at {(coco ?? DataPaths.Describe("tiny-coco"))}; skipped (give --coco JSON)");
         if (haveCoco) cocoImages ??= DataSetLocator.FindCocoImageDir(coco!, Path.GetDirectoryName(Path.GetFullPath(coco!))!);
 
         int before = torch.get_num_threads();
@@ -140,7 +147,13 @@ public static class DataBenchmark
                         ["dataset"] = t.Dataset, ["workers"] = t.Workers, ["images"] = t.Images, ["seconds"] = t.Seconds,
                         ["images_per_second"] = t.ImagesPerSecond, ["batches_not_ready"] = t.NotReady, ["consumer_wait_seconds"] = t.ConsumerWaitSeconds,
                     })),
-                    ["training_step_vs_data"] = JArray.FromObject(comparisons),
+                    ["training_step_vs_data"] = new JArray(comparisons.Select(c => new JObject
+                    {
+                        ["dataset"] = c.Dataset, ["model"] = c.Model, ["workers"] = c.Workers, ["batch_size"] = c.BatchSize, ["steps"] = c.Steps,
+                        ["simulated"] = c.Simulated, ["median_step_ms"] = c.MedianStepMs,
+                        ["loader_ms_per_batch"] = double.IsFinite(c.LoaderMsPerBatch) ? c.LoaderMsPerBatch : null,
+                        ["wait_within_epochs_ms"] = c.SteadyWaitMs, ["batches_not_ready"] = c.NotReady, ["wait_at_epoch_starts_ms"] = c.EpochStartWaitMs,
+                    })),
                 };
                 string? parent = Path.GetDirectoryName(Path.GetFullPath(jsonPath));
                 if (parent is not null) Directory.CreateDirectory(parent);
@@ -160,9 +173,10 @@ public static class DataBenchmark
     private static string Describe(StepVersusData c)
     {
         int waitedSteps = c.Steps;
-        string verdict = c.SteadyWaitMs <= 0.05 * c.Steps * c.MedianStepMs && c.NotReady == 0
-            ? "training did not wait on data"
-            : c.NotReady == 0 ? "training waited only briefly on data" : "training WAITED on data";
+        double share = c.MedianStepMs > 0 ? c.SteadyWaitMs / (c.Steps * c.MedianStepMs) : double.NaN;
+        string verdict = c.NotReady == 0 ? "training never waited on data within an epoch"
+            : share < 0.01 ? $"data wait {100 * share:0.##}% of the step time: training effectively never waits"
+            : $"training WAITED on data ({100 * share:0.#}% of the step time)";
         var sb = new System.Text.StringBuilder();
         sb.AppendLine(Ci, $"  {c.Dataset}: {c.Model}");
         sb.AppendLine(Ci, $"    step {c.MedianStepMs:0} ms (median) vs loader {c.LoaderMsPerBatch:0} ms per batch of {c.BatchSize} with {c.Workers} worker{(c.Workers == 1 ? "" : "s")} " +
@@ -229,33 +243,35 @@ public static class DataBenchmark
         int notReady = 0, done = 0;
         for (int epoch = 0; done < steps + 1; epoch++)
         {
-            using var batches = loader.Epoch(epoch).GetEnumerator();
-            bool firstInEpoch = true;
-            while (done < steps + 1)
+            double firstWait = 0;
+            bool any = false;
+            using (var batches = loader.Epoch(epoch).GetEnumerator())
             {
-                var clock = Stopwatch.StartNew();
-                if (!batches.MoveNext())
+                while (done < steps + 1)
                 {
-                    if (firstInEpoch) throw new InvalidOperationException($"{dataset}: an epoch delivered no batch (every sample skipped?).");
-                    break;
-                }
-                double waited = clock.Elapsed.TotalMilliseconds;
-                using var batch = batches.Current;
-                if (done > 0)
-                {
-                    if (firstInEpoch) epochStartWait += waited;
-                    else
+                    var clock = Stopwatch.StartNew();
+                    if (!batches.MoveNext()) break;
+                    double waited = clock.Elapsed.TotalMilliseconds;
+                    using var batch = batches.Current;
+                    if (!any)
                     {
-                        steadyWait += waited;
-                        if (waited > 1) notReady++;
+                        firstWait = waited;
+                        if (done > 0) epochStartWait += waited;
                     }
+                    any = true;
+                    clock.Restart();
+                    step(batch);
+                    if (done > 0) stepMs.Add(clock.Elapsed.TotalMilliseconds);
+                    done++;
                 }
-                clock.Restart();
-                step(batch);
-                if (done > 0) stepMs.Add(clock.Elapsed.TotalMilliseconds);
-                done++;
-                firstInEpoch = false;
             }
+            if (!any) throw new InvalidOperationException($"{dataset}: an epoch delivered no batch (every sample skipped?).");
+            // The loader's own count of batches that were not built when asked for, and the time waited for them; the first
+            // batch of an epoch is built only after the workers start (it took far more than 1 ms if it was not ready).
+            var stats = loader.LastEpoch!;
+            bool firstNotReady = firstWait > 1;
+            notReady += Math.Max(0, stats.NotReady - (firstNotReady ? 1 : 0));
+            steadyWait += Math.Max(0, stats.ConsumerWait.TotalMilliseconds - (firstNotReady ? firstWait : 0));
         }
         stepMs.Sort();
         double median = stepMs.Count == 0 ? 0 : stepMs.Count % 2 == 1 ? stepMs[stepMs.Count / 2] : (stepMs[stepMs.Count / 2 - 1] + stepMs[stepMs.Count / 2]) / 2;

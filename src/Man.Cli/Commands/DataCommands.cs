@@ -29,7 +29,7 @@ public static class DataCommands
         var outDir = new Option<string>("--out") { Description = "Output folder (VOC-style root with coco/ json; see datasets/README.md).", Required = true };
         var n = new Option<int>("--n") { Description = "Number of images.", DefaultValueFactory = _ => 100 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
-        var size = new Option<int?>("--size") { Description = "Image width and height in pixels (default 256)." };
+        var size = new Option<int?>("--size") { Description = "Image width and height in pixels (default 256; object sizes scale with it)." };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an earlier synthetic data set in --out (other non-empty folders are refused)." };
         var cmd = new Command("synth", "Render the synthetic shapes data set (COCO json with RLE masks, VOC xml, label pngs); no download needed.")
         { task, outDir, n, seed, size, overwrite };
@@ -39,7 +39,13 @@ public static class DataCommands
             string root = Path.GetFullPath(r.GetValue(outDir)!);
             PrepareOutput(root, r.GetValue(overwrite));
             var options = SyntheticOptions.For(t);
-            if (r.GetValue(size) is int s) options = options with { Width = s, Height = s };
+            if (r.GetValue(size) is int s)
+            {
+                // Object sizes scale with the image (the defaults are for 256 px).
+                double f = s / 256.0;
+                int min = Math.Max(6, (int)Math.Round(options.MinSize * f));
+                options = options with { Width = s, Height = s, MinSize = min, MaxSize = Math.Max(min, (int)Math.Round(options.MaxSize * f)) };
+            }
             var summary = SyntheticDataWriter.Write(t, root, r.GetValue(n), r.GetValue(seed), options);
             Console.Out.Write(SynthText(summary, options));
             return 0;
