@@ -198,6 +198,41 @@ public sealed class DataCommandsTests
     }
 
     [Fact]
+    public void A_corrupt_image_fails_the_grid_or_is_counted_under_skip()
+    {
+        string dir = DataTestCli.TempDir("badimage");
+        try
+        {
+            string images = Path.Combine(dir, "images");
+            Directory.CreateDirectory(images);
+            string bad = Path.Combine(images, "b.png");
+            File.WriteAllBytes(bad, [0x89, (byte)'P', (byte)'N', (byte)'G', 1, 2, 3, 4, 5, 6]);
+            File.WriteAllText(Path.Combine(dir, "instances_val.json"), """
+                {"images": [{"id": 1, "file_name": "b.png", "width": 40, "height": 30}],
+                 "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 2, 10, 8], "area": 80, "iscrowd": 0}],
+                 "categories": [{"id": 1, "name": "thing"}]}
+                """);
+            string grid = Path.Combine(dir, "grid.png");
+            var (failCode, _, failErr) = DataTestCli.Run("data", "stats", dir, "--grid", grid);
+            Assert.Equal(2, failCode);
+            Assert.Contains(DataTestCli.Squeeze(bad), DataTestCli.Squeeze(failErr));
+
+            string json = Path.Combine(dir, "stats.json");
+            var (code, output, err) = DataTestCli.Run("data", "stats", dir, "--grid", grid, "--on-bad", "skip", "--json", json);
+            Assert.True(code == 0, err);
+            Assert.Contains("grid        not written: " + bad, output);
+            Assert.False(File.Exists(grid));
+            var doc = JObject.Parse(File.ReadAllText(json));
+            Assert.Equal(1, (int)doc["warnings"]!["detection"]!["skipped"]!);
+            Assert.Empty(doc["grid"]!);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
     public void Synth_refuses_a_non_empty_folder_and_overwrites_only_a_synthetic_one()
     {
         string dir = DataTestCli.TempDir("synth-over");

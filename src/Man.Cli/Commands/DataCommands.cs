@@ -94,16 +94,12 @@ public static class DataCommands
                 var written = new JArray();
                 int count = Math.Max(1, r.GetValue(gridCount));
                 int? seed = r.GetValue(gridSeed) is >= 0 and var gs ? gs : null;
-                if (located.Detection is { } d)
-                {
-                    SampleGrid.Render(d, gridPath, count, seed: seed);
+                if (located.Detection is { } d && RenderGrid(() => SampleGrid.Render(d, gridPath, count, seed: seed), d.Log))
                     written.Add(Path.GetFullPath(gridPath));
-                }
                 if (located.Segmentation is { } sg)
                 {
                     string p = located.Detection is null ? gridPath : Path.ChangeExtension(gridPath, ".seg.png");
-                    SampleGrid.Render(sg, p, count, seed: seed);
-                    written.Add(Path.GetFullPath(p));
+                    if (RenderGrid(() => SampleGrid.Render(sg, p, count, seed: seed), sg.Log)) written.Add(Path.GetFullPath(p));
                 }
                 foreach (var p in written) Console.Out.WriteLine($"grid        {p}");
                 doc["grid"] = written;
@@ -130,6 +126,25 @@ public static class DataCommands
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary>
+    /// Draws a grid; under <see cref="OnBad.Skip"/> an image that cannot be drawn is counted in the log and the grid is
+    /// left out (with a line saying so) instead of failing the whole command.
+    /// </summary>
+    private static bool RenderGrid(Action render, BadInputLog log)
+    {
+        try
+        {
+            render();
+            return true;
+        }
+        catch (BadInputException e) when (log.Policy == OnBad.Skip)
+        {
+            log.Handle(e);
+            Console.Out.WriteLine($"grid        not written: {e.Message}");
+            return false;
+        }
     }
 
     /// <summary>Parses <c>--on-bad</c>.</summary>
