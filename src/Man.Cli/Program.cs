@@ -27,6 +27,7 @@ public static class Program
     /// <summary>Runs the command line; returns the exit code.</summary>
     public static int Main(string[] args)
     {
+        if (Environment.GetEnvironmentVariable("MAN_MALLOC") != "default") Man.Runtime.Memory.ReturnLargeBlocksToSystem();
         var parse = BuildRoot().Parse(args);
         return parse.Invoke();
     }

@@ -56,6 +56,19 @@ public sealed class ClassificationTests : IDisposable
     }
 
     [Fact]
+    public void Learner_state_keeps_torchvision_names_under_its_model_prefix()
+    {
+        var classes = Enumerable.Range(0, 10).Select(i => $"c{i}").ToList();
+        using var model = ClassificationModel.Create("resnet32", LocalMethod.ManPlusPlus, 4, "uniform", classes, [3, 32, 32], 0);
+        var keys = model.Learner.state_dict().Keys.ToHashSet();
+        Assert.Contains("model.conv1.weight", keys);
+        Assert.Contains("model.layer1.0.conv1.weight", keys);
+        Assert.Contains("model.fc.bias", keys);
+        Assert.Contains("aux.0.s", keys);
+        Assert.DoesNotContain(keys, k => k.StartsWith("modelconv", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Unknown_arch_method_and_too_large_K_are_clear_errors()
     {
         var classes = Enumerable.Range(0, 10).Select(i => $"c{i}").ToList();

@@ -94,9 +94,21 @@ public sealed class ClassificationModel : IDisposable
         return split.Trim().ToLowerInvariant() switch
         {
             "uniform" => SplitPlan.Uniform(k, n),
-            "balanced" => SplitPlan.Balanced(k, network.DescribeUnits(sampleShape[1], sampleShape[2]).Select(u => (double)u.ActivationElements).ToArray()),
+            "balanced" => Balanced(network, method, k, sampleShape),
             _ => CheckK(SplitPlan.Parse(split, n), k),
         };
+    }
+
+    /// <summary>
+    /// A split balanced by activation memory: each block's units plus, at its end, the auxiliary network (for
+    /// MAN/MAN++ two copies of the next unit, whose activations are kept for the backward pass as well).
+    /// </summary>
+    private static SplitPlan Balanced(ResNet network, LocalMethod method, int k, long[] sampleShape)
+    {
+        var units = network.DescribeUnits(sampleShape[1], sampleShape[2]);
+        var costs = units.Select(u => (double)u.ActivationElements).ToArray();
+        var boundary = method is LocalMethod.Man or LocalMethod.ManPlusPlus ? costs.Select(c => 2 * c).ToArray() : null;
+        return SplitPlan.Balanced(k, costs, boundary);
     }
 
     private static SplitPlan CheckK(SplitPlan plan, int k) =>
