@@ -19,6 +19,8 @@ public static class Program
         root.Subcommands.Add(eval);
         root.Subcommands.Add(BenchCommands.Create());
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(DataCommands.Create());
+        root.Subcommands.Add(WeightsCommands.Create());
         return root;
     }
 

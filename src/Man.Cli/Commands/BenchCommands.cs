@@ -14,6 +14,7 @@ public static class BenchCommands
         var bench = new Command("bench", "Benchmarks (tables on stdout, json with --json).");
         bench.Subcommands.Add(Memory());
         bench.Subcommands.Add(MemoryOne());
+        bench.Subcommands.Add(DataBenchmark.Create());
         return bench;
     }
 
