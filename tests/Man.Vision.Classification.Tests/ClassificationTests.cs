@@ -107,6 +107,31 @@ public sealed class ClassificationTests : IDisposable
         Assert.Equal(h2[1].TestAccuracy!.Value, result.Accuracy, 6);
     }
 
+    [Fact]
+    public void Pretrained_from_our_checkpoint_loads_by_name_and_frozen_units_stay_fixed()
+    {
+        using var scope = NewDisposeScope();
+        var (train, test) = ClassificationData.Open("synth", 64, seed: 0, trainSize: 128, workers: 1, testSize: 64);
+        var first = new ClassificationTrainOptions { Arch = "resnet32", Method = LocalMethod.E2E, K = 1, Epochs = 1, LearningRate = 0.05, MaxBatchesPerEpoch = 2 };
+        string source = Path.Combine(dir, "source");
+        new ClassificationRunner().Train(first, train, test, source, resume: false, CPU);
+        string ckpt = Path.Combine(source, ClassificationRunner.LastCheckpoint);
+        var saved = Man.Local.Training.CheckpointFile.ReadTensors(ckpt);
+
+        var notes = new List<string>();
+        var second = first with { Method = LocalMethod.ManPlusPlus, K = 4, Pretrained = ckpt, FreezeAt = 2 };
+        new ClassificationRunner { Log = notes.Add }.Train(second, train, test, Path.Combine(dir, "fine"), resume: false, CPU);
+        Assert.Contains(notes, n => n.Contains("frozen units: stem, layer1.0"));
+        var tuned = Man.Local.Training.CheckpointFile.ReadTensors(Path.Combine(dir, "fine", ClassificationRunner.LastCheckpoint));
+        // Frozen: the stem and layer1 keep the source weights exactly; trained: layer3 moved away from them.
+        Assert.Equal(0.0, (tuned["model.conv1.weight"] - saved["model.conv1.weight"]).abs().max().ToDouble());
+        Assert.Equal(0.0, (tuned["model.layer1.4.conv2.weight"] - saved["model.layer1.4.conv2.weight"]).abs().max().ToDouble());
+        Assert.True((tuned["model.layer3.0.conv1.weight"] - saved["model.layer3.0.conv1.weight"]).abs().max().ToDouble() > 0);
+        // The frozen units form no block of their own.
+        using var model = ClassificationModel.Load(Path.Combine(dir, "fine", ClassificationRunner.LastCheckpoint));
+        Assert.True(model.Learner.Plan.Start(1) > 6, model.Learner.Plan.ToString());
+    }
+
     [SharedDataFact]
     public void Short_cifar10_run_is_far_above_chance()
     {
