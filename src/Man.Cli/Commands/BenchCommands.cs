@@ -14,6 +14,9 @@ public static class BenchCommands
         var bench = new Command("bench", "Benchmarks (tables on stdout, json with --json).");
         bench.Subcommands.Add(Memory());
         bench.Subcommands.Add(MemoryOne());
+        bench.Subcommands.Add(SegmentBenchmarks.Memory());
+        bench.Subcommands.Add(SegmentBenchmarks.MemoryOne());
+        bench.Subcommands.Add(SegmentBenchmarks.CamVid());
         return bench;
     }
 
