@@ -59,10 +59,8 @@ public sealed class SegmentationPredictor(Segmenter segmenter, Device device, Sl
     public ClassMap Predict(RgbImage image)
     {
         using var scope = NewDisposeScope();
-        var x = ImageTensors.ToTensor(image);
-        var mean = tensor(Normalize.ImageNetMean.ToArray(), [3L, 1, 1]);
-        var std = tensor(Normalize.ImageNetStd.ToArray(), [3L, 1, 1]);
-        x = ((x - mean) / std).unsqueeze(0).to(device);
+        // The evaluation transform's normalisation (SegmentationCompose.Eval), so predictions equal those of eval segment.
+        var x = ImageOps.Normalize(ImageTensors.ToTensor(image), Normalize.ImageNetMean, Normalize.ImageNetStd).unsqueeze(0).to(device);
         var learner = Segmenter.Learner;
         bool wasTraining = learner.training;
         learner.eval();
