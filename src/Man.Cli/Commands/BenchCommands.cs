@@ -15,6 +15,9 @@ public static class BenchCommands
         bench.Subcommands.Add(Memory());
         bench.Subcommands.Add(MemoryOne());
         bench.Subcommands.Add(DataBenchmark.Create());
+        bench.Subcommands.Add(SegmentBenchmarks.Memory());
+        bench.Subcommands.Add(SegmentBenchmarks.MemoryOne());
+        bench.Subcommands.Add(SegmentBenchmarks.CamVid());
         return bench;
     }
 

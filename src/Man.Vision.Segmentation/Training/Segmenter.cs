@@ -1,0 +1,235 @@
+using System.Globalization;
+using Man.Local;
+using Man.Local.Training;
+using Man.Vision.Backbones.FineTuning;
+using Man.Vision.Backbones.ResNets;
+using Man.Vision.Backbones.Weights;
+using Man.Vision.Segmentation.LocalLearning;
+using Man.Vision.Segmentation.Models;
+using Newtonsoft.Json;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Man.Vision.Segmentation.Training;
+
+/// <summary>
+/// A semantic segmenter ready for the local-learning engine: a dilated ResNet (<see cref="ResNetSegmentationBackbone"/>),
+/// the FCN or DeepLabV3 head (optionally with torchvision's auxiliary FCN head on layer3) as the last block's
+/// <see cref="SegmentationMainHead"/>, the early blocks' FCN-style auxiliary heads, and the <see cref="LocalLearner{TTarget}"/>.
+/// </summary>
+/// <remarks>
+/// State-dict keys of the learner: <c>model.*</c> (the backbone, torchvision's <c>backbone.*</c> names), <c>head.classifier.*</c>,
+/// <c>head.aux_classifier.*</c> and <c>aux.{k}.*</c> (the auxiliary networks of the early blocks).
+/// </remarks>
+public sealed class Segmenter : IDisposable
+{
+    private Segmenter(ResNet network, ResNetSegmentationBackbone backbone, SegmentationMainHead head, LocalLearner<Tensor> learner,
+        IReadOnlyList<string> classes, SegmentationTrainOptions options, LoadReport? pretrained)
+    {
+        Network = network;
+        Backbone = backbone;
+        Head = head;
+        Learner = learner;
+        Classes = classes;
+        Options = options;
+        PretrainedReport = pretrained;
+    }
+
+    /// <summary>The ResNet (the engine's unit sequence).</summary>
+    public ResNet Network { get; }
+
+    /// <summary>The backbone (torchvision names; the module the engine trains and saves as <c>model</c>).</summary>
+    public ResNetSegmentationBackbone Backbone { get; }
+
+    /// <summary>The last block's head.</summary>
+    public SegmentationMainHead Head { get; }
+
+    /// <summary>The engine.</summary>
+    public LocalLearner<Tensor> Learner { get; }
+
+    /// <summary>Class names, in label order.</summary>
+    public IReadOnlyList<string> Classes { get; }
+
+    /// <summary>The options the segmenter was built with (architecture, head, output stride, crop, …).</summary>
+    public SegmentationTrainOptions Options { get; }
+
+    /// <summary>What loading <see cref="SegmentationTrainOptions.Pretrained"/> did, or null.</summary>
+    public LoadReport? PretrainedReport { get; }
+
+    /// <summary>Number of classes.</summary>
+    public int NumClasses => Classes.Count;
+
+    /// <summary>
+    /// Builds the network (loading pretrained backbone weights and freezing early stages when asked), the split plan, the
+    /// heads and the engine. The seed of <paramref name="options"/> fixes every initialisation.
+    /// </summary>
+    /// <exception cref="ArgumentException">Inconsistent options (the message names the bad one).</exception>
+    public static Segmenter Create(SegmentationTrainOptions options, IReadOnlyList<string> classes, Device? device = null)
+    {
+        if (classes.Count < 2) throw new ArgumentException($"A segmenter needs at least 2 classes (got {classes.Count}).");
+        int os = options.EffectiveOutputStride;
+        bool[]? dilation = os switch
+        {
+            8 => [false, true, true],
+            16 => [false, false, true],
+            32 => null,
+            _ => throw new ArgumentException($"--output-stride must be 8, 16 or 32 (got {os})."),
+        };
+        var resnetOptions = ResNetFactory.Options(options.Arch);
+        if (resnetOptions.StageWidths.Length != 4)
+            throw new ArgumentException($"{options.Arch} has {resnetOptions.StageWidths.Length} stages; segmentation needs an ImageNet ResNet with four (resnet18 … resnet152, resnext).");
+        if (dilation is not null && resnetOptions.Block == BlockKind.Basic)
+            throw new ArgumentException(
+                $"{options.Arch} has basic blocks, which cannot be dilated (as in torchvision): use --output-stride 32, or a bottleneck backbone (resnet50 and deeper) for output stride {os}.");
+        torch.manual_seed(options.Seed);
+        var network = new ResNet(resnetOptions with { NumClasses = 0, ReplaceStrideWithDilation = dilation });
+        LoadReport? report = null;
+        if (options.Pretrained is string path) report = LoadPretrained(network, path);
+        // Freeze before wrapping: the backbone registers the ResNet's modules as they are now (FrozenBatchNorm2d included).
+        if (options.FreezeAt > 0) FineTuner.FreezeAt(network, options.FreezeAt, freezeBatchNorm: true);
+        var backbone = new ResNetSegmentationBackbone(network);
+        if (device is not null) backbone.to(device);
+
+        var plan = MakePlan(network, options.Method, options.K, options.Split, options.CropSize);
+        var head = SegmentationMainHead.Create(options.Head, classes.Count, backbone.OutChannels, os,
+            options.AuxLoss ? backbone.AuxChannels : null, options.AuxLoss ? backbone.AuxUnitIndex : null, ignoreIndex: options.IgnoreIndex);
+        var task = new SegmentationLocalTask(head, classes.Count, options.AuxiliaryHiddenChannels, options.IgnoreIndex);
+        torch.manual_seed(options.Seed + 1);
+        var learner = new LocalLearner<Tensor>(backbone, network, task, plan,
+            new LocalLearningOptions { Method = options.Method, EmaMomentum = options.EmaMomentum }, [3, options.CropSize, options.CropSize]);
+        if (device is not null) learner.to(device);
+        return new Segmenter(network, backbone, head, learner, classes.ToArray(), options with { OutputStride = os }, report);
+    }
+
+    /// <summary>Rebuilds a segmenter from a checkpoint's metadata and loads its weights (for evaluation and prediction).</summary>
+    /// <exception cref="CheckpointException">Not a segmentation checkpoint, or its tensors do not fit.</exception>
+    public static Segmenter Load(string checkpoint, Device? device = null)
+    {
+        var meta = LocalTrainer<Tensor>.ReadMeta(checkpoint);
+        string Get(string key) => meta.TryGetValue(key, out var v) ? v
+            : throw new CheckpointException(checkpoint, $"not a segmentation checkpoint: its metadata lacks '{key}'.");
+        if (Get("task") != "segment") throw new CheckpointException(checkpoint, $"a '{Get("task")}' checkpoint, not a segmentation one.");
+        var classes = JsonConvert.DeserializeObject<string[]>(Get("classes"))!;
+        var header = CheckpointFile.ReadHeader(checkpoint);
+        var starts = header["split"]!.ToObject<int[]>()!;
+        int Int(string key) => int.Parse(Get(key), CultureInfo.InvariantCulture);
+        var options = new SegmentationTrainOptions
+        {
+            Arch = Get("arch"),
+            Head = SegmentationHeadKinds.Parse(Get("head")),
+            AuxLoss = bool.Parse(Get("aux_loss")),
+            OutputStride = Int("output_stride"),
+            Method = LocalMethods.Parse(Get("method")),
+            K = starts.Length,
+            Split = string.Join(",", starts),
+            CropSize = Int("crop"),
+            IgnoreIndex = long.Parse(Get("ignore_index"), CultureInfo.InvariantCulture),
+            FreezeAt = Int("freeze_at"),
+            AuxiliaryHiddenChannels = meta.TryGetValue("aux_hidden_channels", out var hidden) && hidden.Length > 0
+                ? long.Parse(hidden, CultureInfo.InvariantCulture) : null,
+        };
+        var segmenter = Create(options, classes, device);
+        try
+        {
+            LocalTrainer<Tensor>.LoadWeights(segmenter.Learner, checkpoint);
+        }
+        catch
+        {
+            segmenter.Dispose();
+            throw;
+        }
+        return segmenter;
+    }
+
+    /// <summary>The metadata stored with checkpoints, from which <see cref="Load"/> rebuilds the segmenter.</summary>
+    public Dictionary<string, string> Meta(string? data = null)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var meta = new Dictionary<string, string>
+        {
+            ["task"] = "segment",
+            ["arch"] = Options.Arch,
+            ["head"] = Options.Head.Name(),
+            ["aux_loss"] = Options.AuxLoss.ToString(inv),
+            ["output_stride"] = Options.EffectiveOutputStride.ToString(inv),
+            ["method"] = Learner.Options.Method.Name(),
+            ["split_spec"] = Options.Split,
+            ["num_classes"] = NumClasses.ToString(inv),
+            ["classes"] = JsonConvert.SerializeObject(Classes),
+            ["crop"] = Options.CropSize.ToString(inv),
+            ["ignore_index"] = Options.IgnoreIndex.ToString(inv),
+            ["freeze_at"] = Options.FreezeAt.ToString(inv),
+            ["aux_hidden_channels"] = Options.AuxiliaryHiddenChannels?.ToString(inv) ?? "",
+            ["normalize_mean"] = "[0.485,0.456,0.406]",
+            ["normalize_std"] = "[0.229,0.224,0.225]",
+        };
+        if (data is not null) meta["data"] = data;
+        return meta;
+    }
+
+    /// <summary>
+    /// Main-head logits <c>[N, classes, H, W]</c> at the size of <paramref name="images"/> <c>[N, 3, H, W]</c> (normalised).
+    /// No gradient bookkeeping of its own: call under no_grad with the learner in eval mode.
+    /// </summary>
+    public Tensor Logits(Tensor images)
+    {
+        using var scope = NewDisposeScope();
+        var (_, last) = Learner.RunUnits(images);
+        return SegmentationModel.ResizeLogits(Head.Classifier.forward(last), [images.shape[2], images.shape[3]]).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The split plan: K = 1 (or e2e) one block; "stages" (K = 4) stem+layer1 | layer2 | layer3 | layer4; "balanced" by the
+    /// units' activation memory at <paramref name="cropSize"/>²; "uniform" by unit count; or explicit block starts.
+    /// </summary>
+    /// <exception cref="ArgumentException">K does not fit the network or the split.</exception>
+    public static SplitPlan MakePlan(ResNet network, LocalMethod method, int k, string split, int cropSize)
+    {
+        int n = network.Count;
+        if (method == LocalMethod.E2E || k == 1) return SplitPlan.Single(n);
+        if (k > n) throw new ArgumentException($"K = {k} is larger than the number of units of this network ({n}).");
+        switch (split.Trim().ToLowerInvariant())
+        {
+            case "uniform":
+                return SplitPlan.Uniform(k, n);
+            case "balanced":
+                return SplitPlan.Balanced(k, network.DescribeUnits(cropSize, cropSize).Select(u => (double)u.ActivationElements).ToArray());
+            case "stages":
+                if (k != 4) throw new ArgumentException($"--split stages makes 4 blocks (stem+layer1 | layer2 | layer3 | layer4); --k is {k}.");
+                return new SplitPlan([0, network.StageEndUnit(0) + 1, network.StageEndUnit(1) + 1, network.StageEndUnit(2) + 1], n);
+            default:
+                var plan = SplitPlan.Parse(split, n);
+                return plan.K == k ? plan : throw new ArgumentException($"The split '{split}' has {plan.K} blocks but --k is {k}.");
+        }
+    }
+
+    /// <summary>The names of the units of each block, e.g. "stem..layer1.2", for reports.</summary>
+    public IReadOnlyList<string> BlockNames()
+    {
+        var plan = Learner.Plan;
+        return Enumerable.Range(0, plan.K).Select(b => plan.End(b) - plan.Start(b) == 1
+            ? Network.UnitName(plan.Start(b))
+            : $"{Network.UnitName(plan.Start(b))}..{Network.UnitName(plan.End(b) - 1)}").ToList();
+    }
+
+    private static LoadReport LoadPretrained(ResNet network, string path)
+    {
+        try
+        {
+            return WeightLoader.Load(network, path, WeightLoadOptions.BackboneOnly);
+        }
+        catch (WeightLoadException) when (WeightsInspector.Inspect(path).Tensors.Any(t => t.Name.StartsWith("backbone.", StringComparison.Ordinal)))
+        {
+            // A segmentation model's weights (torchvision deeplabv3_*/fcn_*): take its backbone.* part.
+            return WeightLoader.Load(network, path, WeightLoadOptions.BackboneOnly with { SourcePrefix = "backbone." });
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        Learner.Dispose();
+        Backbone.Dispose();
+        Network.Dispose();
+    }
+}
