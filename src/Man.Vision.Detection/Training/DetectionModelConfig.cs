@@ -2,7 +2,9 @@ using System.Globalization;
 using Man.Local;
 using Man.Local.Training;
 using Man.Vision.Detection.LocalLearning;
+using Man.Vision.Detection.Heads;
 using Man.Vision.Detection.Models;
+using Man.Vision.Detection.Rpn;
 using Newtonsoft.Json;
 
 namespace Man.Vision.Detection.Training;
@@ -19,8 +21,12 @@ namespace Man.Vision.Detection.Training;
 /// <param name="TrainableLayers">Trainable backbone stages (0..5).</param>
 /// <param name="FrozenBatchNorm">Frozen batch norm in the backbone (torchvision's choice with pretrained weights).</param>
 /// <param name="EmaMomentum">EMA momentum of MAN/MAN++.</param>
+/// <param name="RoiSamplesPerImage">RoIs sampled per image for the box head's training losses (torchvision 512).</param>
+/// <param name="RpnPostNmsTrain">Proposals kept per image after the RPN's NMS in training (torchvision 2000).</param>
+/// <param name="RpnPostNmsTest">Proposals kept per image in inference (torchvision 1000); the box head runs on all of them.</param>
 public sealed record DetectionModelConfig(string Backbone, LocalMethod Method, int K, string Split, IReadOnlyList<string> Classes,
-    IReadOnlyList<int> CategoryIds, int MinSize, int MaxSize, int TrainableLayers, bool FrozenBatchNorm, double EmaMomentum = 0.995)
+    IReadOnlyList<int> CategoryIds, int MinSize, int MaxSize, int TrainableLayers, bool FrozenBatchNorm, double EmaMomentum = 0.995,
+    int RoiSamplesPerImage = 512, int RpnPostNmsTrain = 2000, int RpnPostNmsTest = 1000)
 {
     /// <summary>The checkpoint metadata key of the task.</summary>
     public const string TaskName = "detect";
@@ -33,6 +39,8 @@ public sealed record DetectionModelConfig(string Backbone, LocalMethod Method, i
     {
         NumClasses = Classes.Count + 1,
         Transform = new TransformOptions { MinSize = [MinSize], MaxSize = MaxSize },
+        Rpn = new RpnOptions { PostNmsTopNTrain = RpnPostNmsTrain, PostNmsTopNTest = RpnPostNmsTest },
+        RoiHeads = new RoiHeadsOptions { BatchSizePerImage = RoiSamplesPerImage },
     }.Validate();
 
     /// <summary>Checks the values.</summary>
@@ -41,6 +49,8 @@ public sealed record DetectionModelConfig(string Backbone, LocalMethod Method, i
         if (Classes.Count < 1) throw new ArgumentException("A detector needs at least one object class.");
         if (CategoryIds.Count != Classes.Count) throw new ArgumentException($"{Classes.Count} classes but {CategoryIds.Count} category ids.");
         if (TrainableLayers is < 0 or > 5) throw new ArgumentException($"Trainable layers must lie in 0..5 (got {TrainableLayers}).");
+        if (RoiSamplesPerImage < 1 || RpnPostNmsTrain < 1 || RpnPostNmsTest < 1)
+            throw new ArgumentException($"RoI samples ({RoiSamplesPerImage}) and proposals kept ({RpnPostNmsTrain}/{RpnPostNmsTest}) must be positive.");
         if (MinSize < 32 || MaxSize < MinSize) throw new ArgumentException($"Input size: min {MinSize} must be ≥ 32 and ≤ max {MaxSize}.");
         return this;
     }
@@ -63,6 +73,9 @@ public sealed record DetectionModelConfig(string Backbone, LocalMethod Method, i
             ["trainable_layers"] = TrainableLayers.ToString(inv),
             ["frozen_batch_norm"] = FrozenBatchNorm ? "true" : "false",
             ["ema_momentum"] = EmaMomentum.ToString("R", inv),
+            ["roi_samples_per_image"] = RoiSamplesPerImage.ToString(inv),
+            ["rpn_post_nms_train"] = RpnPostNmsTrain.ToString(inv),
+            ["rpn_post_nms_test"] = RpnPostNmsTest.ToString(inv),
         };
     }
 
@@ -82,7 +95,8 @@ public sealed record DetectionModelConfig(string Backbone, LocalMethod Method, i
             return new DetectionModelConfig(Get("backbone"), LocalMethods.Parse(Get("method")), starts.Length, string.Join(",", starts),
                 JsonConvert.DeserializeObject<string[]>(Get("classes"))!, JsonConvert.DeserializeObject<int[]>(Get("category_ids"))!,
                 int.Parse(Get("min_size"), inv), int.Parse(Get("max_size"), inv), int.Parse(Get("trainable_layers"), inv),
-                Get("frozen_batch_norm") == "true", double.Parse(Get("ema_momentum"), inv)).Validate();
+                Get("frozen_batch_norm") == "true", double.Parse(Get("ema_momentum"), inv),
+                int.Parse(Get("roi_samples_per_image"), inv), int.Parse(Get("rpn_post_nms_train"), inv), int.Parse(Get("rpn_post_nms_test"), inv)).Validate();
         }
         catch (Exception e) when (e is FormatException or JsonException or ArgumentException or NullReferenceException)
         {

@@ -64,7 +64,8 @@ public sealed class DetectionRunner
         string metricsPath = Path.Combine(runDir, MetricsFile);
         bool resuming = resume && File.Exists(last);
         var config = new DetectionModelConfig(options.Backbone.ToLowerInvariant(), options.Method, options.K, options.Split, data.Classes, data.CategoryIds,
-            options.MinSize, options.MaxSize, options.EffectiveTrainableLayers, FrozenBatchNorm: options.IsPretrained, options.EmaMomentum);
+            options.MinSize, options.MaxSize, options.EffectiveTrainableLayers, FrozenBatchNorm: options.IsPretrained, options.EmaMomentum,
+            options.RoiSamplesPerImage, options.RpnPostNmsTrain, options.RpnPostNmsTest);
         if (resuming) CheckResumable(last, config);
         using var model = DetectionModel.Create(config, options.Seed, resuming ? null : options.Pretrained, device);
         PretrainedReport = model.PretrainedReport;
@@ -271,6 +272,9 @@ public sealed class DetectionRunner
             ["schedule"] = options.Schedule.ToString().ToLowerInvariant(),
             ["milestones"] = options.Schedule == DetectionSchedule.Step ? new JArray(options.EffectiveMilestones) : null,
             ["trainable_layers"] = options.EffectiveTrainableLayers,
+            ["roi_samples_per_image"] = options.RoiSamplesPerImage,
+            ["rpn_post_nms_train"] = options.RpnPostNmsTrain,
+            ["rpn_post_nms_test"] = options.RpnPostNmsTest,
             ["pretrained"] = options.Pretrained,
             ["seed"] = options.Seed,
             ["epochs_planned"] = options.Epochs,

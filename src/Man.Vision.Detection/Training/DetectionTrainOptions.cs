@@ -72,6 +72,15 @@ public sealed record DetectionTrainOptions
     /// <summary>Cap of the longer side (torchvision 1333).</summary>
     public int MaxSize { get; init; } = 1333;
 
+    /// <summary>RoIs sampled per image for the box head's training losses (torchvision 512; the box head's cost scales with it).</summary>
+    public int RoiSamplesPerImage { get; init; } = 512;
+
+    /// <summary>Proposals kept per image after the RPN's NMS in training (torchvision 2000).</summary>
+    public int RpnPostNmsTrain { get; init; } = 2000;
+
+    /// <summary>Proposals kept per image in inference (torchvision 1000; the box head runs on all of them).</summary>
+    public int RpnPostNmsTest { get; init; } = 1000;
+
     /// <summary>
     /// Trainable backbone stages counted from layer4 (0..5); null for torchvision's choice: 3 with pretrained weights
     /// (stem and layer1 frozen), 5 from scratch.
@@ -142,6 +151,8 @@ public sealed record DetectionTrainOptions
         }
         if (MinSize < 32) throw new ArgumentException($"--min-size must be at least 32 (got {MinSize}).");
         if (MaxSize < MinSize) throw new ArgumentException($"--max-size ({MaxSize}) must be at least --min-size ({MinSize}).");
+        if (RoiSamplesPerImage < 1) throw new ArgumentException($"--roi-samples must be positive (got {RoiSamplesPerImage}).");
+        if (RpnPostNmsTrain < 1 || RpnPostNmsTest < 1) throw new ArgumentException($"--rpn-post-nms-train/--rpn-post-nms-test must be positive (got {RpnPostNmsTrain}/{RpnPostNmsTest}).");
         if (TrainableLayers is < 0 or > 5) throw new ArgumentException($"--trainable-layers must lie in 0..5 (got {TrainableLayers}).");
         if (Pretrained is not null && !File.Exists(Pretrained)) throw new FileNotFoundException($"The pretrained weights file {Pretrained} does not exist.", Pretrained);
         if (!(EmaMomentum >= 0 && EmaMomentum < 1)) throw new ArgumentException($"--ema-momentum must lie in [0, 1) (got {EmaMomentum}).");

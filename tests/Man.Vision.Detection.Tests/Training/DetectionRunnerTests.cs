@@ -23,7 +23,7 @@ public sealed class DetectionRunnerTests(ITestOutputHelper output)
         var metrics = JObject.Parse(File.ReadAllText(Path.Combine(run, DetectionRunner.MetricsFile)));
         Assert.Equal("detect", metrics.Value<string>("task"));
         Assert.Equal(3, ((JArray)metrics["epochs"]!).Count);
-        foreach (var key in Evaluation.CocoEvalResult.StatNames) Assert.NotNull(metrics["epochs"]![2]!["Coco"]![key]);
+        foreach (var key in Man.Vision.Detection.Evaluation.CocoEvalResult.StatNames) Assert.NotNull(metrics["epochs"]![2]!["Coco"]![key]);
         Assert.Equal(["loss_box_reg", "loss_classifier", "loss_objectness", "loss_rpn_box_reg"], history[0].Losses.Keys.Order());
         Assert.True(history[^1].TrainLossPerBlock[^1] < 0.7 * history[0].TrainLossPerBlock[^1],
             $"loss {history[0].TrainLossPerBlock[^1]:F3} → {history[^1].TrainLossPerBlock[^1]:F3}");
