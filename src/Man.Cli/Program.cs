@@ -13,10 +13,15 @@ public static class Program
         root.Subcommands.Add(InfoCommand.Create());
         var train = new Command("train", "Train a model.");
         train.Subcommands.Add(ClassifyCommands.Train());
+        train.Subcommands.Add(DetectCommands.Train());
         root.Subcommands.Add(train);
         var eval = new Command("eval", "Evaluate a model or a predictions file.");
         eval.Subcommands.Add(ClassifyCommands.Eval());
+        eval.Subcommands.Add(DetectCommands.Eval());
         root.Subcommands.Add(eval);
+        var predict = new Command("predict", "Run a model on images and write its predictions.");
+        predict.Subcommands.Add(DetectCommands.Predict());
+        root.Subcommands.Add(predict);
         root.Subcommands.Add(BenchCommands.Create());
         root.Subcommands.Add(DemoCommand.Create());
         return root;
