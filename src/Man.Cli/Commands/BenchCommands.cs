@@ -18,6 +18,10 @@ public static class BenchCommands
         bench.Subcommands.Add(SegmentBenchmarks.Memory());
         bench.Subcommands.Add(SegmentBenchmarks.MemoryOne());
         bench.Subcommands.Add(SegmentBenchmarks.CamVid());
+        bench.Subcommands.Add(DetectBenchCommands.Nms());
+        bench.Subcommands.Add(DetectBenchCommands.Memory());
+        bench.Subcommands.Add(DetectBenchCommands.MemoryOne());
+        bench.Subcommands.Add(DetectBenchCommands.Inference());
         return bench;
     }
 

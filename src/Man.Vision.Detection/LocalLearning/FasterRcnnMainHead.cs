@@ -70,7 +70,9 @@ public sealed class FasterRcnnMainHead : MainHead<DetectionTargets>
         var maps = new OrderedDictionary<string, Tensor>();
         for (int i = 0; i < Taps.Count; i++)
         {
-            if (!outputs.TryGetValue(Taps[i].UnitIndex, out Tensor? map))
+            // The engine passes the model's last unit output as `last`, not among `outputs`: the last tap (c5) may be it.
+            Tensor? map = outputs.TryGetValue(Taps[i].UnitIndex, out Tensor? m) ? m : i == Taps.Count - 1 ? last : null;
+            if (map is null)
                 throw new ArgumentException($"The output of unit {Taps[i].UnitIndex} (FPN input {i}) is missing; got units {string.Join(", ", outputs.Keys)}.", nameof(outputs));
             maps.Add(i.ToString(System.Globalization.CultureInfo.InvariantCulture), map);
         }
