@@ -81,8 +81,10 @@ public sealed class AuxiliaryNetwork<TTarget> : nn.Module
         var loss = head.Loss(Features(h), target);
         if (decoder is not null && reconstructionWeight > 0)
         {
-            var goal = (reconstructionTarget ?? MinMax)(input).detach();
             var reconstruction = decoder.forward(h);
+            var goal = (reconstructionTarget ?? MinMax)(input).detach();
+            if (goal.shape[2] != reconstruction.shape[2] || goal.shape[3] != reconstruction.shape[3])
+                goal = nn.functional.adaptive_avg_pool2d(goal, [reconstruction.shape[2], reconstruction.shape[3]]);
             loss = loss + reconstructionWeight * nn.functional.binary_cross_entropy(reconstruction, goal);
         }
         return loss.MoveToOuterDisposeScope();
