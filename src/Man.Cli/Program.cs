@@ -14,22 +14,28 @@ public static class Program
         var train = new Command("train", "Train a model.");
         train.Subcommands.Add(ClassifyCommands.Train());
         train.Subcommands.Add(SegmentCommands.Train());
+        train.Subcommands.Add(DetectCommands.Train());
         root.Subcommands.Add(train);
         var eval = new Command("eval", "Evaluate a model or a predictions file.");
         eval.Subcommands.Add(ClassifyCommands.Eval());
         eval.Subcommands.Add(SegmentCommands.Eval());
+        eval.Subcommands.Add(DetectCommands.Eval());
         root.Subcommands.Add(eval);
-        var predict = new Command("predict", "Predict with a trained model.");
+        var predict = new Command("predict", "Run a model on images and write its predictions.");
         predict.Subcommands.Add(SegmentCommands.Predict());
+        predict.Subcommands.Add(DetectCommands.Predict());
         root.Subcommands.Add(predict);
         root.Subcommands.Add(BenchCommands.Create());
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(DataCommands.Create());
+        root.Subcommands.Add(WeightsCommands.Create());
         return root;
     }
 
     /// <summary>Runs the command line; returns the exit code.</summary>
     public static int Main(string[] args)
     {
+        if (Environment.GetEnvironmentVariable("MAN_MALLOC") != "default") Man.Runtime.Memory.ReturnLargeBlocksToSystem();
         var parse = BuildRoot().Parse(args);
         return parse.Invoke();
     }

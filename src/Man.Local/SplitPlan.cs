@@ -69,11 +69,18 @@ public sealed record SplitPlan
     /// </summary>
     /// <param name="k">Number of blocks.</param>
     /// <param name="costs">One non-negative cost per unit.</param>
-    public static SplitPlan Balanced(int k, IReadOnlyList<double> costs)
+    /// <param name="boundaryCosts">
+    /// Optional extra cost of a block that ends just before unit j (index j), e.g. the auxiliary network built at that
+    /// boundary (MAN/MAN++ run two copies of unit j there); the last block has no boundary.
+    /// </param>
+    public static SplitPlan Balanced(int k, IReadOnlyList<double> costs, IReadOnlyList<double>? boundaryCosts = null)
     {
         int n = costs.Count;
         CheckK(k, n);
         if (costs.Any(c => c < 0 || double.IsNaN(c))) throw new ArgumentException("Unit costs must be non-negative numbers.", nameof(costs));
+        if (boundaryCosts is not null && (boundaryCosts.Count != n || boundaryCosts.Any(c => c < 0 || double.IsNaN(c))))
+            throw new ArgumentException($"Boundary costs must be {n} non-negative numbers, one per unit.", nameof(boundaryCosts));
+        double Boundary(int end) => end < n && boundaryCosts is not null ? boundaryCosts[end] : 0;
         var prefix = new double[n + 1];
         for (int i = 0; i < n; i++) prefix[i + 1] = prefix[i] + costs[i];
         // best[b, i]: minimal max-cost of splitting the first i units into b blocks; cut[b, i]: start of the last block.
@@ -86,7 +93,7 @@ public sealed record SplitPlan
             for (int i = b; i <= n; i++)
                 for (int j = b - 1; j < i; j++)
                 {
-                    double v = Math.Max(best[b - 1, j], prefix[i] - prefix[j]);
+                    double v = Math.Max(best[b - 1, j], prefix[i] - prefix[j] + Boundary(i));
                     if (v < best[b, i]) { best[b, i] = v; cut[b, i] = j; }
                 }
         var starts = new int[k];

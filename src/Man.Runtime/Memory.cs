@@ -26,6 +26,31 @@ public static class Memory
         }
     }
 
+    /// <summary>
+    /// Makes glibc serve every allocation of at least <paramref name="thresholdBytes"/> with its own mapping and
+    /// unmap it on free (a fixed <c>M_MMAP_THRESHOLD</c>), so that tensor memory freed by one local block goes back
+    /// to the system before the next block runs and RSS follows the live working set. Without it glibc keeps
+    /// freed tensor memory in fragmented heaps (measured here: ResNet-32 e2e peak 846 MiB vs 508 MiB with it).
+    /// Returns false where this is not glibc on Linux. The CLI calls it at start; library users may.
+    /// </summary>
+    public static bool ReturnLargeBlocksToSystem(int thresholdBytes = 1 << 20)
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        try
+        {
+            return mallopt(MMmapThreshold, thresholdBytes) == 1;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    private const int MMmapThreshold = -3;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mallopt")]
+    private static extern int mallopt(int param, int value);
+
     private static double Read(string key)
     {
         const string path = "/proc/self/status";

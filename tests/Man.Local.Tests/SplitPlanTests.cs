@@ -14,16 +14,23 @@ public sealed class SplitPlanTests
     }
 
     [Theory]
-    [InlineData(2)]
-    [InlineData(3)]
-    [InlineData(4)]
-    public void Balanced_is_optimal_against_brute_force(int k)
+    [InlineData(2, false)]
+    [InlineData(3, false)]
+    [InlineData(4, false)]
+    [InlineData(3, true)]
+    [InlineData(5, true)]
+    public void Balanced_is_optimal_against_brute_force(int k, bool withBoundaries)
     {
         var rnd = new Random(k);
         var costs = Enumerable.Range(0, 9).Select(_ => (double)rnd.Next(1, 50)).ToArray();
-        var plan = SplitPlan.Balanced(k, costs);
+        var boundary = withBoundaries ? costs.Select(c => 2 * c).ToArray() : null;
+        var plan = SplitPlan.Balanced(k, costs, boundary);
         double Max(IReadOnlyList<int> starts) => Enumerable.Range(0, starts.Count)
-            .Max(b => costs[starts[b]..(b + 1 < starts.Count ? starts[b + 1] : costs.Length)].Sum());
+            .Max(b =>
+            {
+                int end = b + 1 < starts.Count ? starts[b + 1] : costs.Length;
+                return costs[starts[b]..end].Sum() + (boundary is not null && end < costs.Length ? boundary[end] : 0);
+            });
         double best = double.MaxValue;
         foreach (var starts in Combinations(1, costs.Length - 1, k - 1))
             best = Math.Min(best, Max([0, .. starts]));

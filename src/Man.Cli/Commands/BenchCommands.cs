@@ -14,9 +14,14 @@ public static class BenchCommands
         var bench = new Command("bench", "Benchmarks (tables on stdout, json with --json).");
         bench.Subcommands.Add(Memory());
         bench.Subcommands.Add(MemoryOne());
+        bench.Subcommands.Add(DataBenchmark.Create());
         bench.Subcommands.Add(SegmentBenchmarks.Memory());
         bench.Subcommands.Add(SegmentBenchmarks.MemoryOne());
         bench.Subcommands.Add(SegmentBenchmarks.CamVid());
+        bench.Subcommands.Add(DetectBenchCommands.Nms());
+        bench.Subcommands.Add(DetectBenchCommands.Memory());
+        bench.Subcommands.Add(DetectBenchCommands.MemoryOne());
+        bench.Subcommands.Add(DetectBenchCommands.Inference());
         return bench;
     }
 

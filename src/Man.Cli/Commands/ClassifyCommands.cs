@@ -30,11 +30,16 @@ public static class ClassifyCommands
         var outDir = new Option<string>("--out") { Description = "Run folder for metrics.json and checkpoints.", Required = true };
         var resume = new Option<bool>("--resume") { Description = "Continue from RUN_DIR/last.ckpt." };
         var maxBatches = new Option<int>("--max-batches") { Description = "Stop each epoch after this many batches (0 = all).", DefaultValueFactory = _ => 0 };
-        var trainSize = new Option<int>("--train-size") { Description = "Use only the first N training images (0 = all).", DefaultValueFactory = _ => 0 };
+        var trainSize = new Option<int>("--train-size") { Description = "Use N evenly spaced training images (0 = all).", DefaultValueFactory = _ => 0 };
+        var testSize = new Option<int>("--test-size") { Description = "Evaluate on N evenly spaced test images (0 = all).", DefaultValueFactory = _ => 0 };
+        var pretrained = new Option<string?>("--pretrained") { Description = "Backbone weights: torchvision .pth/.safetensors or a Man.Vision checkpoint." };
+        var strict = new Option<bool>("--strict") { Description = "Fail on any missing, unexpected or mismatched key of --pretrained." };
+        var freezeAt = new Option<int>("--freeze-at") { Description = "Freeze the stem (1) and the first N-1 stages.", DefaultValueFactory = _ => 0 };
+        var backboneLr = new Option<double>("--backbone-lr-scale") { Description = "Backbone learning rate relative to the heads.", DefaultValueFactory = _ => 1.0 };
         var common = CommonOptions.Create();
         var cmd = new Command("classify", "Train an image classifier end-to-end or with local learning.")
         {
-            data, arch, method, k, split, epochs, batch, lr, wd, warmup, seed, outDir, resume, maxBatches, trainSize,
+            data, arch, method, k, split, epochs, batch, lr, wd, warmup, seed, outDir, resume, maxBatches, trainSize, testSize, pretrained, strict, freezeAt, backboneLr,
         };
         common.AddTo(cmd);
         cmd.SetAction(r => CliErrors.Run(() =>
@@ -47,13 +52,15 @@ public static class ClassifyCommands
                 Arch = r.GetValue(arch)!, Method = m, K = kk, Split = r.GetValue(split)!, Epochs = r.GetValue(epochs),
                 LearningRate = r.GetValue(lr), WeightDecay = r.GetValue(wd), WarmupEpochs = r.GetValue(warmup), Seed = r.GetValue(seed),
                 MaxBatchesPerEpoch = r.GetValue(maxBatches),
+                Pretrained = r.GetValue(pretrained), StrictPretrained = r.GetValue(strict), FreezeAt = r.GetValue(freezeAt),
+                BackboneLrScale = r.GetValue(backboneLr),
             };
             options.Validate();
-            var (train, test) = ClassificationData.Open(r.GetValue(data)!, r.GetValue(batch), options.Seed, r.GetValue(trainSize), common.Workers(r));
+            var (train, test) = ClassificationData.Open(r.GetValue(data)!, r.GetValue(batch), options.Seed, r.GetValue(trainSize), common.Workers(r), r.GetValue(testSize));
             string run = r.GetValue(outDir)!;
             AnsiConsole.MarkupLine($"[bold]train classify[/] {Markup.Escape(options.Arch)} {options.Method.Name()} K={options.K} on {Markup.Escape(r.GetValue(data)!)}: " +
                                    $"{train.Samples} train / {test?.Samples ?? 0} test images, {train.Classes.Count} classes, device {device}");
-            var history = new ClassificationRunner().Train(options, train, test, run, r.GetValue(resume), device, new ProgressLine());
+            var history = new ClassificationRunner { Log = line => AnsiConsole.MarkupLine(Markup.Escape(line)) }.Train(options, train, test, run, r.GetValue(resume), device, new ProgressLine());
             PrintHistory(history);
             AnsiConsole.MarkupLine($"metrics: {Markup.Escape(Path.Combine(run, ClassificationRunner.MetricsFile))}, checkpoint: {Markup.Escape(Path.Combine(run, ClassificationRunner.LastCheckpoint))}");
             return 0;

@@ -27,8 +27,9 @@ public static class DemoCommand
         var batch = new Option<int>("--batch-size") { DefaultValueFactory = _ => 128 };
         var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 0.1 };
         var trainSize = new Option<int>("--train-size") { DefaultValueFactory = _ => 0 };
+        var testSize = new Option<int>("--test-size") { DefaultValueFactory = _ => 0 };
         var cmd = new Command("demo", "Compare e2e, greedy and MAN++ training on the embedded synthetic data: accuracy, peak memory, step time.")
-        { methods, arch, k, epochs, data, outDir, batch, lr, trainSize };
+        { methods, arch, k, epochs, data, outDir, batch, lr, trainSize, testSize };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
             var ms = r.GetValue(methods)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(LocalMethods.Parse).ToList();
@@ -46,6 +47,7 @@ public static class DemoCommand
                     "--epochs", r.GetValue(epochs).ToString(CultureInfo.InvariantCulture), "--batch-size", r.GetValue(batch).ToString(CultureInfo.InvariantCulture),
                     "--lr", r.GetValue(lr).ToString(CultureInfo.InvariantCulture), "--out", run, "--seed", "0",
                     "--train-size", r.GetValue(trainSize).ToString(CultureInfo.InvariantCulture),
+                    "--test-size", r.GetValue(testSize).ToString(CultureInfo.InvariantCulture),
                 };
                 int code = RunChild(args);
                 if (code != 0) throw new InvalidOperationException($"the {m.Name()} run failed with exit code {code}.");

@@ -44,6 +44,63 @@ public static class CheckpointFile
     /// <exception cref="CheckpointException">Missing, foreign, truncated or corrupt file.</exception>
     public static (JObject Header, byte[] Payload) Read(string path) => Read(path, withPayload: true)!;
 
+    /// <summary>
+    /// The learner's tensors (names as in its state dict: <c>model.*</c>, <c>aux.*</c>, <c>head.*</c>) read from a
+    /// checkpoint without building a model, e.g. to take a trained backbone into another task.
+    /// </summary>
+    /// <exception cref="CheckpointException">Missing, foreign, truncated or corrupt file.</exception>
+    public static Dictionary<string, TorchSharp.torch.Tensor> ReadTensors(string path)
+    {
+        var (_, payload) = Read(path);
+        var result = new Dictionary<string, TorchSharp.torch.Tensor>();
+        try
+        {
+            using var r = new BinaryReader(new MemoryStream(payload));
+            long count = Decode(r);
+            for (long i = 0; i < count; i++)
+            {
+                string name = r.ReadString();
+                var dtype = (TorchSharp.torch.ScalarType)Decode(r);
+                var shape = new long[Decode(r)];
+                for (int d = 0; d < shape.Length; d++) shape[d] = Decode(r);
+                long elements = shape.Aggregate(1L, (a, b) => a * b);
+                byte[] bytes = r.ReadBytes(checked((int)(elements * ElementSize(dtype))));
+                var t = TorchSharp.torch.empty(shape, dtype);
+                bytes.CopyTo(t.bytes);
+                result[name] = t;
+            }
+        }
+        catch (Exception e) when (e is EndOfStreamException or ArgumentException or OverflowException or InvalidCastException)
+        {
+            foreach (var t in result.Values) t.Dispose();
+            throw new CheckpointException(path, "its model section cannot be read: " + e.Message, e);
+        }
+        return result;
+    }
+
+    private static long Decode(BinaryReader r)
+    {
+        long value = 0;
+        int shift = 0;
+        while (true)
+        {
+            byte b = r.ReadByte();
+            value |= (long)(b & 0x7f) << shift;
+            if ((b & 0x80) == 0) return value;
+            shift += 7;
+            if (shift > 63) throw new OverflowException("a length field is longer than 64 bits.");
+        }
+    }
+
+    private static int ElementSize(TorchSharp.torch.ScalarType t) => t switch
+    {
+        TorchSharp.torch.ScalarType.Byte or TorchSharp.torch.ScalarType.Int8 or TorchSharp.torch.ScalarType.Bool => 1,
+        TorchSharp.torch.ScalarType.Int16 or TorchSharp.torch.ScalarType.Float16 or TorchSharp.torch.ScalarType.BFloat16 => 2,
+        TorchSharp.torch.ScalarType.Int32 or TorchSharp.torch.ScalarType.Float32 => 4,
+        TorchSharp.torch.ScalarType.Int64 or TorchSharp.torch.ScalarType.Float64 => 8,
+        _ => throw new ArgumentException($"unsupported tensor type {t}."),
+    };
+
     private static (JObject Header, byte[] Payload) Read(string path, bool withPayload)
     {
         if (!File.Exists(path)) throw new CheckpointException(path, "no such checkpoint file.");

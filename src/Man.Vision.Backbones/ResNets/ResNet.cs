@@ -330,7 +330,9 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>, IUnitSequence, IUnitDesc
     public override Dictionary<string, Tensor> state_dict(Dictionary<string, Tensor>? destination = null, string? prefix = null)
     {
         destination ??= new Dictionary<string, Tensor>();
-        foreach (var (name, t) in StateDictOrder.Of(this, prefix ?? ""))
+        // TorchSharp hands children their name without the separating dot.
+        string p = string.IsNullOrEmpty(prefix) ? "" : prefix.EndsWith('.') ? prefix : prefix + ".";
+        foreach (var (name, t) in StateDictOrder.Of(this, p))
             destination.TryAdd(name, t);
         return destination;
     }

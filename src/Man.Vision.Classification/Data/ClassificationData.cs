@@ -21,17 +21,18 @@ public static class ClassificationData
     /// <param name="seed">Seed of order and augmentation.</param>
     /// <param name="trainSize">Use the first N training images only (0 = all).</param>
     /// <param name="workers">Data loading threads.</param>
-    public static (IClassificationBatches Train, IClassificationBatches? Test) Open(string spec, int batchSize, long seed, int trainSize, int workers)
+    /// <param name="testSize">Use N evenly spaced test images only (0 = all).</param>
+    public static (IClassificationBatches Train, IClassificationBatches? Test) Open(string spec, int batchSize, long seed, int trainSize, int workers, int testSize = 0)
     {
         string s = spec.Trim();
         if (s.Equals("synth", StringComparison.OrdinalIgnoreCase))
         {
             var (xtr, ytr) = SyntheticShapes.Generate(trainSize > 0 ? trainSize : SynthTrain, SynthSize, seed: 20260);
-            var (xte, yte) = SyntheticShapes.Generate(SynthTest, SynthSize, seed: 20261);
+            var (xte, yte) = SyntheticShapes.Generate(testSize > 0 ? Math.Min(testSize, SynthTest) : SynthTest, SynthSize, seed: 20261);
             float[] mean = [0.5f, 0.5f, 0.5f], std = [0.25f, 0.25f, 0.25f];
             return (new TensorClassificationBatches(xtr, ytr, SyntheticShapes.Classes, batchSize, train: true, seed, mean, std),
                     new TensorClassificationBatches(xte, yte, SyntheticShapes.Classes, batchSize, train: false, seed, mean, std));
         }
-        return FileData.Open(s, batchSize, seed, trainSize, workers);
+        return FileData.Open(s, batchSize, seed, trainSize, workers, testSize);
     }
 }

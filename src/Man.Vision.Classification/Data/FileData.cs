@@ -20,7 +20,7 @@ public static class FileData
     public const int ImageFolderSide = 64;
 
     /// <summary>Opens a file data set (see <see cref="ClassificationDataSets.Open"/>) as train and test batches.</summary>
-    public static (IClassificationBatches Train, IClassificationBatches? Test) Open(string spec, int batchSize, long seed, int trainSize, int workers)
+    public static (IClassificationBatches Train, IClassificationBatches? Test) Open(string spec, int batchSize, long seed, int trainSize, int workers, int testSize = 0)
     {
         var log = new BadInputLog();
         var splits = ClassificationDataSets.Open(spec, log: log);
@@ -30,7 +30,7 @@ public static class FileData
         IClassificationBatches? test = null;
         if (splits.Test is not null)
         {
-            var (xte, yte) = ToTensors(splits.Test, 0, workers, log);
+            var (xte, yte) = ToTensors(splits.Test, testSize, workers, log);
             test = new TensorClassificationBatches(xte, yte, splits.Test.Classes, batchSize, train: false, seed, Mean, Std);
         }
         return (train, test);

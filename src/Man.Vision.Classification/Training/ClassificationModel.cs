@@ -33,14 +33,25 @@ public sealed class ClassificationModel : IDisposable
     /// <summary>
     /// Builds the network, the split plan and the engine. The seed fixes every initialisation.
     /// </summary>
+    /// <param name="arch">Architecture name.</param>
+    /// <param name="method">Learning method.</param>
+    /// <param name="k">Number of blocks.</param>
+    /// <param name="split">balanced, uniform or explicit block starts.</param>
+    /// <param name="classes">Class names.</param>
+    /// <param name="sampleShape">[C, H, W] of one input.</param>
+    /// <param name="seed">Initialisation seed.</param>
+    /// <param name="emaMomentum">EMA momentum (MAN/MAN++).</param>
+    /// <param name="device">Device, or null for the CPU.</param>
+    /// <param name="prepare">Runs on the network before the split is planned (load weights, freeze units).</param>
     public static ClassificationModel Create(string arch, LocalMethod method, int k, string split, IReadOnlyList<string> classes,
-        long[] sampleShape, long seed, double emaMomentum = 0.995, Device? device = null)
+        long[] sampleShape, long seed, double emaMomentum = 0.995, Device? device = null, Action<ResNet>? prepare = null)
     {
         if (classes.Count < 2) throw new ArgumentException($"A classifier needs at least 2 classes (got {classes.Count}).");
         torch.manual_seed(seed);
         var network = ResNetFactory.Create(arch, classes.Count);
         if (sampleShape[0] != 3)
             throw new ArgumentException($"The ResNets take 3-channel images; the data has {sampleShape[0]} channels (use the 3-channel option of the data set).");
+        prepare?.Invoke(network);
         if (device is not null) network.to(device);
         var plan = MakePlan(network, method, k, split, sampleShape);
         var task = new ClassificationTask(network.Head ?? throw new InvalidOperationException($"{arch} was built without a classifier."), classes.Count);
@@ -91,12 +102,33 @@ public sealed class ClassificationModel : IDisposable
         int n = network.Count;
         if (method == LocalMethod.E2E || k == 1) return SplitPlan.Single(n);
         if (k > n) throw new ArgumentException($"K = {k} is larger than the number of units of this network ({n}).");
-        return split.Trim().ToLowerInvariant() switch
+        // Frozen leading units (fine-tuning) learn nothing: they all go into the first block, never a block of their own.
+        int frozen = Enumerable.Range(0, n).TakeWhile(i => !network[i].parameters().Any(p => p.requires_grad)).Count();
+        string mode = split.Trim().ToLowerInvariant();
+        if (frozen > 0 && mode is "uniform" or "balanced")
+        {
+            if (k > n - frozen) throw new ArgumentException($"K = {k} is larger than the number of trainable units ({n - frozen}) after freezing {frozen}.");
+            var rest = mode == "uniform" ? SplitPlan.Uniform(k, n - frozen) : Balanced(network, method, k, sampleShape, frozen);
+            return new SplitPlan(rest.Starts.Select((s, i) => i == 0 ? 0 : s + frozen).ToArray(), n);
+        }
+        return mode switch
         {
             "uniform" => SplitPlan.Uniform(k, n),
-            "balanced" => SplitPlan.Balanced(k, network.DescribeUnits(sampleShape[1], sampleShape[2]).Select(u => (double)u.ActivationElements).ToArray()),
+            "balanced" => Balanced(network, method, k, sampleShape, 0),
             _ => CheckK(SplitPlan.Parse(split, n), k),
         };
+    }
+
+    /// <summary>
+    /// A split balanced by activation memory: each block's units plus, at its end, the auxiliary network (for
+    /// MAN/MAN++ two copies of the next unit, whose activations are kept for the backward pass as well).
+    /// </summary>
+    private static SplitPlan Balanced(ResNet network, LocalMethod method, int k, long[] sampleShape, int skip)
+    {
+        var units = network.DescribeUnits(sampleShape[1], sampleShape[2]).Skip(skip).ToArray();
+        var costs = units.Select(u => (double)u.ActivationElements).ToArray();
+        var boundary = method is LocalMethod.Man or LocalMethod.ManPlusPlus ? costs.Select(c => 2 * c).ToArray() : null;
+        return SplitPlan.Balanced(k, costs, boundary);
     }
 
     private static SplitPlan CheckK(SplitPlan plan, int k) =>

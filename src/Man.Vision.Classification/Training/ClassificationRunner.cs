@@ -2,6 +2,8 @@ using System.Diagnostics;
 using Man.Local;
 using Man.Local.Training;
 using Man.Runtime;
+using Man.Vision.Backbones.FineTuning;
+using Man.Vision.Backbones.Weights;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
 using TorchSharp;
@@ -25,6 +27,9 @@ public sealed class ClassificationRunner
     /// <summary>Name of the metrics file.</summary>
     public const string MetricsFile = "metrics.json";
 
+    /// <summary>Receives one-line notes of the run (weights loaded, units frozen).</summary>
+    public Action<string>? Log { get; init; }
+
     /// <summary>Trains; returns the per-epoch metrics.</summary>
     /// <param name="options">Run options.</param>
     /// <param name="train">Training batches (shuffled, augmented).</param>
@@ -41,7 +46,16 @@ public sealed class ClassificationRunner
         options.Validate();
         Directory.CreateDirectory(runDir);
         using var model = ClassificationModel.Create(options.Arch, options.Method, options.K, options.Split, train.Classes,
-            train.SampleShape, options.Seed, options.EmaMomentum, device);
+            train.SampleShape, options.Seed, options.EmaMomentum, device, network =>
+            {
+                if (options.Pretrained is not null)
+                {
+                    var report = PretrainedWeights.Load(network, options.Pretrained, options.StrictPretrained);
+                    Log?.Invoke($"--pretrained {options.Pretrained}: {report.Summary}");
+                }
+                if (options.FreezeAt > 0)
+                    Log?.Invoke($"frozen units: {string.Join(", ", FineTuner.FreezeAt(network, options.FreezeAt).Select(network.UnitName))}");
+            });
         int batches = options.MaxBatchesPerEpoch > 0 ? Math.Min(options.MaxBatchesPerEpoch, train.BatchesPerEpoch) : train.BatchesPerEpoch;
         long total = (long)batches * options.Epochs;
         var trainerOptions = new TrainerOptions
@@ -54,6 +68,8 @@ public sealed class ClassificationRunner
             },
             WeightDecay = options.WeightDecay,
             Seed = options.Seed,
+            LrScaleByName = options.BackboneLrScale == 1.0 ? null
+                : name => name.StartsWith("model.", StringComparison.Ordinal) && !name.StartsWith("model.fc.", StringComparison.Ordinal) ? options.BackboneLrScale : 1.0,
         };
         using var trainer = new LocalTrainer<Tensor>(model.Learner, trainerOptions);
         var meta = model.Meta(options.Arch);

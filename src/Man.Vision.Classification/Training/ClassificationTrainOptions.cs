@@ -42,6 +42,18 @@ public sealed record ClassificationTrainOptions
     /// <summary>Stop each epoch after this many batches (0: all); for smoke runs and benchmarks.</summary>
     public int MaxBatchesPerEpoch { get; init; }
 
+    /// <summary>Backbone weights to start from (torchvision .pth/.safetensors or a Man.Vision checkpoint), or null.</summary>
+    public string? Pretrained { get; init; }
+
+    /// <summary>Fail when the pretrained file has missing, unexpected or mismatched keys.</summary>
+    public bool StrictPretrained { get; init; }
+
+    /// <summary>Freeze the stem (1) and the first N−1 stages (detectron2's FREEZE_AT); 0 trains everything.</summary>
+    public int FreezeAt { get; init; }
+
+    /// <summary>Learning-rate multiplier of the backbone relative to the heads (1 = same rate).</summary>
+    public double BackboneLrScale { get; init; } = 1.0;
+
     /// <summary>Checks the values; throws with a message naming the bad one.</summary>
     public void Validate()
     {
@@ -50,6 +62,9 @@ public sealed record ClassificationTrainOptions
         if (Method != LocalMethod.E2E && K < 2) throw new ArgumentException($"Method {Method.Name()} needs --k ≥ 2 (got {K}); use --method e2e for K = 1.");
         if (Epochs < 1) throw new ArgumentException($"--epochs must be at least 1 (got {Epochs}).");
         if (!(LearningRate > 0)) throw new ArgumentException($"--lr must be positive (got {LearningRate}).");
+        if (FreezeAt < 0) throw new ArgumentException($"--freeze-at must be non-negative (got {FreezeAt}).");
+        if (BackboneLrScale < 0 || double.IsNaN(BackboneLrScale)) throw new ArgumentException($"--backbone-lr-scale must be non-negative (got {BackboneLrScale}).");
+        if (Pretrained is not null && !File.Exists(Pretrained)) throw new FileNotFoundException($"--pretrained: no such file '{Pretrained}'.", Pretrained);
         if (WarmupEpochs < 0 || WarmupEpochs > Epochs) throw new ArgumentException($"--warmup-epochs must lie in [0, epochs] (got {WarmupEpochs}).");
     }
 }

@@ -1,0 +1,108 @@
+using System.Globalization;
+using Man.Local;
+using Man.Local.Training;
+using Man.Vision.Detection.LocalLearning;
+using Man.Vision.Detection.Heads;
+using Man.Vision.Detection.Models;
+using Man.Vision.Detection.Rpn;
+using Newtonsoft.Json;
+
+namespace Man.Vision.Detection.Training;
+
+/// <summary>What a <see cref="DetectionModel"/> is built from; stored as checkpoint metadata.</summary>
+/// <param name="Backbone">ResNet architecture name.</param>
+/// <param name="Method">Learning method.</param>
+/// <param name="K">Number of blocks.</param>
+/// <param name="Split">Split rule ("stages", "balanced", "uniform" or block starts).</param>
+/// <param name="Classes">Object class names in label order.</param>
+/// <param name="CategoryIds">The data set's category id of each class (COCO ids; 1..C for VOC and synthetic data).</param>
+/// <param name="MinSize">Shorter side after resizing.</param>
+/// <param name="MaxSize">Cap of the longer side.</param>
+/// <param name="TrainableLayers">Trainable backbone stages (0..5).</param>
+/// <param name="FrozenBatchNorm">Frozen batch norm in the backbone (torchvision's choice with pretrained weights).</param>
+/// <param name="EmaMomentum">EMA momentum of MAN/MAN++.</param>
+/// <param name="RoiSamplesPerImage">RoIs sampled per image for the box head's training losses (torchvision 512).</param>
+/// <param name="RpnPostNmsTrain">Proposals kept per image after the RPN's NMS in training (torchvision 2000).</param>
+/// <param name="RpnPostNmsTest">Proposals kept per image in inference (torchvision 1000); the box head runs on all of them.</param>
+public sealed record DetectionModelConfig(string Backbone, LocalMethod Method, int K, string Split, IReadOnlyList<string> Classes,
+    IReadOnlyList<int> CategoryIds, int MinSize, int MaxSize, int TrainableLayers, bool FrozenBatchNorm, double EmaMomentum = 0.995,
+    int RoiSamplesPerImage = 512, int RpnPostNmsTrain = 2000, int RpnPostNmsTest = 1000)
+{
+    /// <summary>The checkpoint metadata key of the task.</summary>
+    public const string TaskName = "detect";
+
+    /// <summary>The sample shape the engine probes unit shapes with: [3, MinSize, min(MaxSize, 4/3·MinSize)] rounded up to 32.</summary>
+    public long[] ProbeShape => [3, RoundUp(MinSize), RoundUp(Math.Min(MaxSize, (int)Math.Round(MinSize * 4 / 3.0)))];
+
+    /// <summary>Detector options: torchvision's defaults with this number of classes and input size.</summary>
+    public FasterRcnnOptions DetectorOptions() => new FasterRcnnOptions
+    {
+        NumClasses = Classes.Count + 1,
+        Transform = new TransformOptions { MinSize = [MinSize], MaxSize = MaxSize },
+        Rpn = new RpnOptions { PostNmsTopNTrain = RpnPostNmsTrain, PostNmsTopNTest = RpnPostNmsTest },
+        RoiHeads = new RoiHeadsOptions { BatchSizePerImage = RoiSamplesPerImage },
+    }.Validate();
+
+    /// <summary>Checks the values.</summary>
+    public DetectionModelConfig Validate()
+    {
+        if (Classes.Count < 1) throw new ArgumentException("A detector needs at least one object class.");
+        if (CategoryIds.Count != Classes.Count) throw new ArgumentException($"{Classes.Count} classes but {CategoryIds.Count} category ids.");
+        if (TrainableLayers is < 0 or > 5) throw new ArgumentException($"Trainable layers must lie in 0..5 (got {TrainableLayers}).");
+        if (RoiSamplesPerImage < 1 || RpnPostNmsTrain < 1 || RpnPostNmsTest < 1)
+            throw new ArgumentException($"RoI samples ({RoiSamplesPerImage}) and proposals kept ({RpnPostNmsTrain}/{RpnPostNmsTest}) must be positive.");
+        if (MinSize < 32 || MaxSize < MinSize) throw new ArgumentException($"Input size: min {MinSize} must be ≥ 32 and ≤ max {MaxSize}.");
+        return this;
+    }
+
+    /// <summary>The metadata stored in checkpoints.</summary>
+    public Dictionary<string, string> ToMeta()
+    {
+        var inv = CultureInfo.InvariantCulture;
+        return new Dictionary<string, string>
+        {
+            ["task"] = TaskName,
+            ["backbone"] = Backbone,
+            ["method"] = Method.Name(),
+            ["k"] = K.ToString(inv),
+            ["split_rule"] = Split,
+            ["classes"] = JsonConvert.SerializeObject(Classes),
+            ["category_ids"] = JsonConvert.SerializeObject(CategoryIds),
+            ["min_size"] = MinSize.ToString(inv),
+            ["max_size"] = MaxSize.ToString(inv),
+            ["trainable_layers"] = TrainableLayers.ToString(inv),
+            ["frozen_batch_norm"] = FrozenBatchNorm ? "true" : "false",
+            ["ema_momentum"] = EmaMomentum.ToString("R", inv),
+            ["roi_samples_per_image"] = RoiSamplesPerImage.ToString(inv),
+            ["rpn_post_nms_train"] = RpnPostNmsTrain.ToString(inv),
+            ["rpn_post_nms_test"] = RpnPostNmsTest.ToString(inv),
+        };
+    }
+
+    /// <summary>Reads the configuration from a checkpoint's metadata; the split is the checkpoint's explicit block starts.</summary>
+    /// <exception cref="CheckpointException">Not a detection checkpoint, or a field is missing or malformed.</exception>
+    public static DetectionModelConfig FromCheckpoint(string checkpoint)
+    {
+        var meta = LocalTrainer<DetectionTargets>.ReadMeta(checkpoint);
+        string Get(string key) => meta.TryGetValue(key, out var v) ? v
+            : throw new CheckpointException(checkpoint, $"not a detection checkpoint: its metadata lacks '{key}'.");
+        if (Get("task") != TaskName) throw new CheckpointException(checkpoint, $"a '{Get("task")}' checkpoint, not a detection one.");
+        try
+        {
+            var inv = CultureInfo.InvariantCulture;
+            var header = CheckpointFile.ReadHeader(checkpoint);
+            var starts = header["split"]!.ToObject<int[]>()!;
+            return new DetectionModelConfig(Get("backbone"), LocalMethods.Parse(Get("method")), starts.Length, string.Join(",", starts),
+                JsonConvert.DeserializeObject<string[]>(Get("classes"))!, JsonConvert.DeserializeObject<int[]>(Get("category_ids"))!,
+                int.Parse(Get("min_size"), inv), int.Parse(Get("max_size"), inv), int.Parse(Get("trainable_layers"), inv),
+                Get("frozen_batch_norm") == "true", double.Parse(Get("ema_momentum"), inv),
+                int.Parse(Get("roi_samples_per_image"), inv), int.Parse(Get("rpn_post_nms_train"), inv), int.Parse(Get("rpn_post_nms_test"), inv)).Validate();
+        }
+        catch (Exception e) when (e is FormatException or JsonException or ArgumentException or NullReferenceException)
+        {
+            throw new CheckpointException(checkpoint, "its detection metadata is malformed: " + e.Message, e);
+        }
+    }
+
+    private static long RoundUp(int v) => (v + 31) / 32 * 32;
+}

@@ -1,0 +1,297 @@
+using System.Diagnostics;
+using Man.Local;
+using Man.Local.Training;
+using Man.Runtime;
+using Man.Vision.Data.Batching;
+using Man.Vision.Data.DetectionTransforms;
+using Man.Vision.Data.Loading;
+using Man.Vision.Detection.Inference;
+using Man.Vision.Detection.LocalLearning;
+using Man.Vision.Detection.Models;
+using Newtonsoft.Json;
+using Newtonsoft.Json.Linq;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Man.Vision.Detection.Training;
+
+/// <summary>
+/// Trains a ResNet-FPN Faster R-CNN epoch by epoch with the local-learning engine (e2e, greedy, MAN or MAN++ over the
+/// backbone's units), evaluates it after every epoch with pycocotools' protocol (and VOC AP50 on VOC data), and writes
+/// <c>metrics.json</c> and checkpoints (<c>last.ckpt</c>, <c>best.ckpt</c> by AP) into the run folder. A run resumes from
+/// <c>last.ckpt</c> of its folder and continues exactly where it stopped.
+/// </summary>
+public sealed class DetectionRunner
+{
+    /// <summary>Name of the checkpoint written after every epoch.</summary>
+    public const string LastCheckpoint = "last.ckpt";
+
+    /// <summary>Name of the checkpoint of the best evaluation AP.</summary>
+    public const string BestCheckpoint = "best.ckpt";
+
+    /// <summary>Name of the metrics file.</summary>
+    public const string MetricsFile = "metrics.json";
+
+    /// <summary>The report of the pretrained backbone weights of the last <see cref="Train"/>, or null.</summary>
+    public Man.Vision.Backbones.Weights.LoadReport? PretrainedReport { get; private set; }
+
+    /// <summary>The training transform: torchvision's resize by min/max side, optional jitter, flip, clip/drop boxes, ImageNet normalisation.</summary>
+    public static DetectionCompose TrainTransform(DetectionTrainOptions options, TransformOptions transform)
+    {
+        var list = new List<IDetectionTransform> { new ResizeByMinMaxSide(transform.MinSize, transform.MaxSize) };
+        if (options.Jitter) list.Add(new PhotometricJitter(hue: 0, probability: 0.5));
+        if (options.Flip) list.Add(new RandomHorizontalFlip());
+        list.Add(new ClipAndDropBoxes());
+        list.Add(new Normalize(transform.ImageMean, transform.ImageStd));
+        return new DetectionCompose(list);
+    }
+
+    /// <summary>Trains; returns the per-epoch metrics.</summary>
+    /// <param name="options">Run options.</param>
+    /// <param name="data">Training and evaluation records.</param>
+    /// <param name="runDir">Run folder for metrics and checkpoints.</param>
+    /// <param name="resume">Continue from <c>runDir/last.ckpt</c> when it exists.</param>
+    /// <param name="device">Compute device.</param>
+    /// <param name="progress">Live progress, or null.</param>
+    /// <param name="cancellationToken">Stops between steps; the last epoch checkpoint stays.</param>
+    /// <exception cref="NonFiniteLossException">A loss became NaN/∞: metrics so far are written, the last good checkpoint kept.</exception>
+    public IReadOnlyList<DetectionEpochMetrics> Train(DetectionTrainOptions options, DetectionDataSource data, string runDir, bool resume,
+        Device device, IProgress<DetectionTrainProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        options.Validate();
+        Directory.CreateDirectory(runDir);
+        string last = Path.Combine(runDir, LastCheckpoint);
+        string metricsPath = Path.Combine(runDir, MetricsFile);
+        bool resuming = resume && File.Exists(last);
+        var config = new DetectionModelConfig(options.Backbone.ToLowerInvariant(), options.Method, options.K, options.Split, data.Classes, data.CategoryIds,
+            options.MinSize, options.MaxSize, options.EffectiveTrainableLayers, FrozenBatchNorm: options.IsPretrained, options.EmaMomentum,
+            options.RoiSamplesPerImage, options.RpnPostNmsTrain, options.RpnPostNmsTest);
+        if (resuming) CheckResumable(last, config);
+        using var model = DetectionModel.Create(config, options.Seed, resuming ? null : options.Pretrained, device);
+        PretrainedReport = model.PretrainedReport;
+
+        var detectorOptions = config.DetectorOptions();
+        var mapper = new DetectionMapper(data.Train, TrainTransform(options, detectorOptions.Transform), new DetectionMapperOptions(LoadMasks: false, DropCrowd: true));
+        var loader = DataLoaders.Detection(mapper, new LoaderOptions
+        {
+            BatchSize = options.BatchSize, Shuffle = true, Seed = options.Seed, Workers = options.Workers,
+        });
+        int batches = options.MaxBatchesPerEpoch > 0 ? Math.Min(options.MaxBatchesPerEpoch, loader.BatchesPerEpoch) : loader.BatchesPerEpoch;
+        if (batches == 0) throw new ArgumentException($"The training split of {data.Spec} holds no image.");
+        long total = (long)batches * options.Epochs;
+        long warmup = Math.Min(total, options.WarmupIterations ?? Math.Min(1000, batches));
+        var meta = config.ToMeta();
+        meta["data"] = data.Spec;
+
+        int segment = resuming ? Segment(options, CheckpointFile.ReadHeader(last).Value<int>("epoch")) : 0;
+        var trainer = new LocalTrainer<DetectionTargets>(model.Learner, TrainerFor(options, segment, total, warmup));
+        try
+        {
+            var history = new List<DetectionEpochMetrics>();
+            if (resuming)
+            {
+                trainer.Load(last);
+                if (File.Exists(metricsPath))
+                    history.AddRange(JObject.Parse(File.ReadAllText(metricsPath))["epochs"]?.ToObject<List<DetectionEpochMetrics>>() ?? []);
+                history.RemoveAll(m => m.Epoch >= trainer.Epoch);
+            }
+            double best = history.Select(h => Score(h, data.Kind)).DefaultIfEmpty(double.NegativeInfinity).Max();
+            var runClock = Stopwatch.StartNew();
+            long stepsAtStart = trainer.Step;
+
+            for (int epoch = trainer.Epoch; epoch < options.Epochs; epoch++)
+            {
+                int wanted = Segment(options, epoch);
+                if (wanted != segment)
+                {
+                    trainer = Rebuild(trainer, model, TrainerFor(options, wanted, total, warmup), runDir, meta);
+                    segment = wanted;
+                }
+                var epochClock = Stopwatch.StartNew();
+                var sums = new double[model.Learner.Plan.K];
+                var named = new Dictionary<string, double>();
+                var stepTimes = new List<double>();
+                long seen = 0;
+                int b = 0;
+                StepResult? lastResult = null;
+                foreach (var batch in loader.Epoch(epoch, cancellationToken).Take(batches))
+                {
+                    using (batch)
+                    using (var scope = NewDisposeScope())
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        var images = batch.Images.to(device);
+                        var sizes = batch.ImageSizes.Select(s => new ImageSize(s.Height, s.Width)).ToArray();
+                        var targets = batch.Targets.Select(t => new DetectionTarget(t.Boxes.to(device), t.Labels.to(device))).ToArray();
+                        var target = DetectionTargets.From(new ImageList(images, sizes), targets);
+                        var t0 = Stopwatch.GetTimestamp();
+                        try
+                        {
+                            lastResult = trainer.TrainStep(images, target);
+                        }
+                        catch (NonFiniteLossException)
+                        {
+                            WriteMetrics(metricsPath, options, data, model, history, failed: true);
+                            throw;
+                        }
+                        stepTimes.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                        for (int k = 0; k < sums.Length; k++) sums[k] += lastResult.BlockLosses[k];
+                        foreach (var (name, v) in lastResult.NamedLosses) named[name] = named.GetValueOrDefault(name) + v;
+                        seen += batch.Count;
+                        b++;
+                        double done = trainer.Step - stepsAtStart;
+                        double rate = seen / Math.Max(1e-9, epochClock.Elapsed.TotalSeconds);
+                        var eta = TimeSpan.FromSeconds(runClock.Elapsed.TotalSeconds / Math.Max(1, done) * (total - trainer.Step));
+                        progress?.Report(new DetectionTrainProgress(epoch, options.Epochs, b, batches, rate, eta,
+                            sums.Select(s => s / b).ToArray(), lastResult.S, trainer.CurrentLr));
+                    }
+                }
+                double trainSeconds = epochClock.Elapsed.TotalSeconds;
+                // The epoch's evaluation always completes, so that its checkpoint and metrics are written together.
+                var eval = DetectionInference.Evaluate(model.Detector, data.Val, data.Kind == DetectionDataKind.Voc, options.BatchSize, options.Workers,
+                    options.MaxEvalImages, device, CancellationToken.None);
+                model.Learner.train();
+                var metrics = new DetectionEpochMetrics
+                {
+                    Epoch = epoch,
+                    TrainLossPerBlock = sums.Select(s => s / Math.Max(1, b)).ToArray(),
+                    Losses = named.ToDictionary(kv => kv.Key, kv => kv.Value / Math.Max(1, b)),
+                    S = lastResult?.S ?? [],
+                    Coco = eval.Stats.ToDictionary(kv => kv.Key, kv => kv.Value),
+                    VocAp50 = eval.VocAp50,
+                    VocAp50Voc07 = eval.Voc?["mAP07"],
+                    EvalImages = eval.Images,
+                    Steps = b,
+                    StepTimeMsMedian = Median(stepTimes),
+                    ImagesPerSecond = seen / Math.Max(1e-9, trainSeconds),
+                    PeakRssMiB = Memory.PeakRssMiB(),
+                    LearningRate = trainer.CurrentLr,
+                    Seconds = trainSeconds,
+                    EvalSeconds = eval.Seconds,
+                    SkippedSamples = loader.LastEpoch?.Skipped ?? 0,
+                };
+                trainer.Epoch = epoch + 1;
+                trainer.Save(last, meta);
+                double score = Score(metrics, data.Kind);
+                if (score > best)
+                {
+                    best = score;
+                    string tmp = Path.Combine(runDir, BestCheckpoint + ".tmp");
+                    File.Copy(last, tmp, overwrite: true);
+                    File.Move(tmp, Path.Combine(runDir, BestCheckpoint), overwrite: true);
+                }
+                history.Add(metrics);
+                WriteMetrics(metricsPath, options, data, model, history, failed: false);
+            }
+            return history;
+        }
+        finally
+        {
+            trainer.Dispose();
+        }
+    }
+
+    /// <summary>The step schedule's segment at the start of <paramref name="epoch"/> (milestones passed).</summary>
+    private static int Segment(DetectionTrainOptions options, int epoch) =>
+        options.Schedule == DetectionSchedule.Step ? options.EffectiveMilestones.Count(m => m <= epoch) : 0;
+
+    /// <summary>
+    /// The engine's schedule for a segment: cosine over the whole run, or for the step schedule a constant rate of
+    /// lr·γ^segment (the warm-up belongs to the first segment). The engine's schedules are pure functions of the step;
+    /// a step decay is realised by continuing the same run with the next segment's constant rate.
+    /// </summary>
+    private static TrainerOptions TrainerFor(DetectionTrainOptions options, int segment, long total, long warmup) => new()
+    {
+        Optimizer = OptimizerKind.Sgd,
+        Momentum = options.Momentum,
+        Nesterov = false,
+        WeightDecay = options.WeightDecay,
+        Seed = options.Seed,
+        Schedule = options.Schedule == DetectionSchedule.Cosine
+            ? new LearningRateSchedule { Kind = ScheduleKind.Cosine, BaseLr = options.EffectiveLearningRate, TotalSteps = total, WarmupSteps = warmup }
+            : new LearningRateSchedule
+            {
+                Kind = ScheduleKind.Constant, BaseLr = options.EffectiveLearningRate * Math.Pow(options.Gamma, segment), TotalSteps = total,
+                WarmupSteps = segment == 0 ? warmup : 0,
+            },
+    };
+
+    /// <summary>Continues the run in a trainer with other schedule options: the whole state (weights, optimizer, step, RNG) carries over.</summary>
+    private static LocalTrainer<DetectionTargets> Rebuild(LocalTrainer<DetectionTargets> trainer, DetectionModel model, TrainerOptions next, string runDir,
+        IReadOnlyDictionary<string, string> meta)
+    {
+        string tmp = Path.Combine(runDir, ".schedule-segment.tmp");
+        trainer.Save(tmp, meta);
+        trainer.Dispose();
+        var rebuilt = new LocalTrainer<DetectionTargets>(model.Learner, next);
+        rebuilt.Load(tmp);
+        File.Delete(tmp);
+        return rebuilt;
+    }
+
+    private static void CheckResumable(string checkpoint, DetectionModelConfig config)
+    {
+        var saved = DetectionModelConfig.FromCheckpoint(checkpoint);
+        if (!saved.Classes.SequenceEqual(config.Classes))
+            throw new CheckpointException(checkpoint, $"its classes ({string.Join(", ", saved.Classes.Take(5))}…) differ from the data's ({string.Join(", ", config.Classes.Take(5))}…).");
+        if (saved.Backbone != config.Backbone || saved.Method != config.Method || saved.MinSize != config.MinSize || saved.MaxSize != config.MaxSize
+            || saved.TrainableLayers != config.TrainableLayers || saved.FrozenBatchNorm != config.FrozenBatchNorm)
+            throw new CheckpointException(checkpoint,
+                $"it was trained as {saved.Backbone} {saved.Method.Name()} {saved.MinSize}/{saved.MaxSize} px, trainable layers {saved.TrainableLayers}{(saved.FrozenBatchNorm ? ", pretrained" : "")}; " +
+                $"this run asks for {config.Backbone} {config.Method.Name()} {config.MinSize}/{config.MaxSize} px, trainable layers {config.TrainableLayers}{(config.FrozenBatchNorm ? ", pretrained" : "")}.");
+    }
+
+    /// <summary>The number that picks the best checkpoint: VOC AP50 on VOC data, COCO AP otherwise.</summary>
+    private static double Score(DetectionEpochMetrics m, DetectionDataKind kind) =>
+        kind == DetectionDataKind.Voc && m.VocAp50 is double v ? v : m.Coco.GetValueOrDefault("AP", double.NegativeInfinity);
+
+    private static void WriteMetrics(string path, DetectionTrainOptions options, DetectionDataSource data, DetectionModel model,
+        List<DetectionEpochMetrics> history, bool failed)
+    {
+        var doc = new JObject
+        {
+            ["task"] = "detect",
+            ["data"] = data.Spec,
+            ["data_kind"] = data.Kind.ToString().ToLowerInvariant(),
+            ["train_images"] = data.Train.Images.Count,
+            ["eval_images"] = data.Val.Images.Count,
+            ["eval_on_train_split"] = data.ValIsTrain,
+            ["classes"] = new JArray(data.Classes),
+            ["backbone"] = model.Config.Backbone,
+            ["fpn"] = true,
+            ["method"] = options.Method.Name(),
+            ["k"] = model.Learner.Plan.K,
+            ["split"] = model.Learner.Plan.ToString(),
+            ["units"] = model.Learner.Plan.UnitCount,
+            ["min_size"] = options.MinSize,
+            ["max_size"] = options.MaxSize,
+            ["batch_size"] = options.BatchSize,
+            ["lr"] = options.EffectiveLearningRate,
+            ["momentum"] = options.Momentum,
+            ["weight_decay"] = options.WeightDecay,
+            ["schedule"] = options.Schedule.ToString().ToLowerInvariant(),
+            ["milestones"] = options.Schedule == DetectionSchedule.Step ? new JArray(options.EffectiveMilestones) : null,
+            ["trainable_layers"] = options.EffectiveTrainableLayers,
+            ["roi_samples_per_image"] = options.RoiSamplesPerImage,
+            ["rpn_post_nms_train"] = options.RpnPostNmsTrain,
+            ["rpn_post_nms_test"] = options.RpnPostNmsTest,
+            ["pretrained"] = options.Pretrained,
+            ["seed"] = options.Seed,
+            ["epochs_planned"] = options.Epochs,
+            ["max_batches_per_epoch"] = options.MaxBatchesPerEpoch,
+            ["stopped_on_non_finite_loss"] = failed,
+            ["torch_threads"] = torch.get_num_threads(),
+            ["epochs"] = JArray.FromObject(history),
+        };
+        string tmp = path + ".tmp";
+        File.WriteAllText(tmp, doc.ToString(Formatting.Indented));
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    private static double Median(List<double> values)
+    {
+        if (values.Count == 0) return double.NaN;
+        var sorted = values.OrderBy(v => v).ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : 0.5 * (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]);
+    }
+}
