@@ -36,7 +36,7 @@ public static class SegmentBenchmarks
         var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 4 };
         var method = new Option<string>("--method") { Description = "The local method compared with e2e.", DefaultValueFactory = _ => "manpp" };
         var k = new Option<int>("--k") { DefaultValueFactory = _ => 4 };
-        var splits = new Option<string>("--splits") { Description = "Comma-separated splits of the local method.", DefaultValueFactory = _ => "stages,balanced" };
+        var splits = new Option<string>("--splits") { Description = "Splits of the local method, separated by ';' (stages, balanced, uniform or block starts such as 0,6,12,15).", DefaultValueFactory = _ => "stages;balanced" };
         var steps = new Option<int>("--steps") { Description = "Timed steps per configuration (after one warm-up step).", DefaultValueFactory = _ => 2 };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
         var json = new Option<string?>("--json") { DefaultValueFactory = _ => "bench-segment-memory.json" };
@@ -50,7 +50,7 @@ public static class SegmentBenchmarks
             {
                 new(r.GetValue(arch)!, r.GetValue(head)!, r.GetValue(outputStride), r.GetValue(batch), r.GetValue(size), "e2e", 1, "balanced"),
             };
-            foreach (var s in r.GetValue(splits)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            foreach (var s in r.GetValue(splits)!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                 configs.Add(new(r.GetValue(arch)!, r.GetValue(head)!, r.GetValue(outputStride), r.GetValue(batch), r.GetValue(size), m, r.GetValue(k), s));
             return RunAll(configs, r.GetValue(steps), r.GetValue(threads), r.GetValue(json));
         }));

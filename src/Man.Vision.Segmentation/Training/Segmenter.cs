@@ -90,7 +90,7 @@ public sealed class Segmenter : IDisposable
         var backbone = new ResNetSegmentationBackbone(network);
         if (device is not null) backbone.to(device);
 
-        var plan = MakePlan(network, options.Method, options.K, options.Split, options.CropSize);
+        var plan = MakePlan(network, options.Method, options.K, options.Split, options.CropSize, options.Head, classes.Count);
         var head = SegmentationMainHead.Create(options.Head, classes.Count, backbone.OutChannels, os,
             options.AuxLoss ? backbone.AuxChannels : null, options.AuxLoss ? backbone.AuxUnitIndex : null, ignoreIndex: options.IgnoreIndex);
         var task = new SegmentationLocalTask(head, classes.Count, options.AuxiliaryHiddenChannels, options.IgnoreIndex);
@@ -180,20 +180,32 @@ public sealed class Segmenter : IDisposable
 
     /// <summary>
     /// The split plan: K = 1 (or e2e) one block; "stages" (K = 4) stem+layer1 | layer2 | layer3 | layer4; "balanced" by the
-    /// units' activation memory at <paramref name="cropSize"/>²; "uniform" by unit count; or explicit block starts.
+    /// activation memory of a training step at <paramref name="cropSize"/>² (see <see cref="BalancedCosts"/>); "uniform" by unit
+    /// count; or explicit block starts. Frozen leading units (fine-tuning) all join the first block under "balanced" and "uniform".
     /// </summary>
     /// <exception cref="ArgumentException">K does not fit the network or the split.</exception>
-    public static SplitPlan MakePlan(ResNet network, LocalMethod method, int k, string split, int cropSize)
+    public static SplitPlan MakePlan(ResNet network, LocalMethod method, int k, string split, int cropSize,
+        SegmentationHeadKind head = SegmentationHeadKind.DeepLabV3, int numClasses = 21)
     {
         int n = network.Count;
         if (method == LocalMethod.E2E || k == 1) return SplitPlan.Single(n);
         if (k > n) throw new ArgumentException($"K = {k} is larger than the number of units of this network ({n}).");
-        switch (split.Trim().ToLowerInvariant())
+        string mode = split.Trim().ToLowerInvariant();
+        int frozen = Enumerable.Range(0, n).TakeWhile(i => !network[i].parameters().Any(p => p.requires_grad)).Count();
+        switch (mode)
         {
             case "uniform":
-                return SplitPlan.Uniform(k, n);
             case "balanced":
-                return SplitPlan.Balanced(k, network.DescribeUnits(cropSize, cropSize).Select(u => (double)u.ActivationElements).ToArray());
+                if (k > n - frozen) throw new ArgumentException($"K = {k} is larger than the number of trainable units ({n - frozen}) after freezing {frozen}.");
+                SplitPlan rest;
+                if (mode == "uniform") rest = SplitPlan.Uniform(k, n - frozen);
+                else
+                {
+                    var (units, boundary) = BalancedCosts(network, method, cropSize, head, numClasses);
+                    // The frozen prefix keeps no activations for a backward pass; it is folded into the first block.
+                    rest = SplitPlan.Balanced(k, units[frozen..], boundary[frozen..]);
+                }
+                return new SplitPlan(rest.Starts.Select((s, i) => i == 0 ? 0 : s + frozen).ToArray(), n);
             case "stages":
                 if (k != 4) throw new ArgumentException($"--split stages makes 4 blocks (stem+layer1 | layer2 | layer3 | layer4); --k is {k}.");
                 return new SplitPlan([0, network.StageEndUnit(0) + 1, network.StageEndUnit(1) + 1, network.StageEndUnit(2) + 1], n);
@@ -201,6 +213,39 @@ public sealed class Segmenter : IDisposable
                 var plan = SplitPlan.Parse(split, n);
                 return plan.K == k ? plan : throw new ArgumentException($"The split '{split}' has {plan.K} blocks but --k is {k}.");
         }
+    }
+
+    /// <summary>
+    /// The cost model of the balanced split, in activation elements of one sample of <paramref name="cropSize"/>²:
+    /// <list type="bullet">
+    /// <item>per unit, the activations it keeps for its backward pass (<see cref="ResNet.DescribeUnits"/>); the last unit also
+    /// carries the main head (DeepLabV3: the ASPP branches, concat, projection and 3×3 conv, ≈ 6,150 channels at the feature
+    /// size; FCN: 3·in/4) and its logits and log-probabilities at the crop size;</item>
+    /// <item>per boundary before unit j, the early block's auxiliary network: for MAN/MAN++ the LB and EMA copies of unit j
+    /// (2× its activations) and the fusion (3× its output), then the FCN-style auxiliary head (3× its hidden width at the
+    /// feature size, and 2·C at the crop size).</item>
+    /// </list>
+    /// </summary>
+    /// <returns>Unit costs and boundary costs (index j = a block ending just before unit j), one per unit.</returns>
+    public static (double[] Units, double[] Boundary) BalancedCosts(ResNet network, LocalMethod method, int cropSize,
+        SegmentationHeadKind head, int numClasses)
+    {
+        var units = network.DescribeUnits(cropSize, cropSize);
+        double labelMap = (double)cropSize * cropSize * numClasses;
+        var costs = units.Select(u => (double)u.ActivationElements).ToArray();
+        var last = units[^1];
+        double headChannels = head == SegmentationHeadKind.DeepLabV3 ? 5 * 3 * 256 + 1280 + 4 * 256 + 3 * 256 : 3 * Math.Max(last.Channels / 4, 1);
+        costs[^1] += headChannels * last.Height * last.Width + 2 * labelMap;
+        bool copies = method is LocalMethod.Man or LocalMethod.ManPlusPlus;
+        var boundary = new double[units.Length];
+        for (int j = 1; j < units.Length; j++)
+        {
+            var input = copies ? units[j] : units[j - 1];
+            double hidden = SegmentationAuxiliaryHead.DefaultHiddenChannels(input.Channels);
+            boundary[j] = (copies ? 2.0 * units[j].ActivationElements + 3.0 * units[j].OutputElements : 0)
+                          + 3 * hidden * input.Height * input.Width + 2 * labelMap;
+        }
+        return (costs, boundary);
     }
 
     /// <summary>The names of the units of each block, e.g. "stem..layer1.2", for reports.</summary>
@@ -216,9 +261,9 @@ public sealed class Segmenter : IDisposable
     {
         try
         {
-            return WeightLoader.Load(network, path, WeightLoadOptions.BackboneOnly);
+            return PretrainedWeights.Load(network, path);
         }
-        catch (WeightLoadException) when (WeightsInspector.Inspect(path).Tensors.Any(t => t.Name.StartsWith("backbone.", StringComparison.Ordinal)))
+        catch (WeightLoadException) when (!PretrainedWeights.IsManCheckpoint(path) && WeightsInspector.Inspect(path).Tensors.Any(t => t.Name.StartsWith("backbone.", StringComparison.Ordinal)))
         {
             // A segmentation model's weights (torchvision deeplabv3_*/fcn_*): take its backbone.* part.
             return WeightLoader.Load(network, path, WeightLoadOptions.BackboneOnly with { SourcePrefix = "backbone." });

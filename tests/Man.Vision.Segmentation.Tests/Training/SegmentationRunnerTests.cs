@@ -113,16 +113,20 @@ public sealed class SegmentationRunnerTests : IDisposable
         using var r50 = new ResNet(ResNetFactory.Options("resnet50") with { NumClasses = 0, ReplaceStrideWithDilation = [false, true, true] });
         Assert.Equal([0, 4, 8, 14], Segmenter.MakePlan(r50, LocalMethod.ManPlusPlus, 4, "stages", 512).Starts);
         Assert.Equal([0], Segmenter.MakePlan(r50, LocalMethod.E2E, 1, "stages", 512).Starts);
-        // Balanced by activation memory: its largest block keeps less than the stage split's largest (at output stride 8
-        // the dilated layer3/layer4 units are the big ones, so the balanced split cuts inside them).
-        var balanced = Segmenter.MakePlan(r50, LocalMethod.ManPlusPlus, 4, "balanced", 512);
+        // Balanced by the activation cost model (units, the main head on the last unit, the auxiliary networks at block
+        // ends): its most expensive block costs less than the stage split's and no more than the uniform split's.
+        var (units, boundary) = Segmenter.BalancedCosts(r50, LocalMethod.ManPlusPlus, 512, SegmentationHeadKind.DeepLabV3, 21);
+        double MaxBlock(SplitPlan p) => Enumerable.Range(0, p.K).Max(b => units[p.Start(b)..p.End(b)].Sum() + (b + 1 < p.K ? boundary[p.End(b)] : 0));
+        var balanced = Segmenter.MakePlan(r50, LocalMethod.ManPlusPlus, 4, "balanced", 512, SegmentationHeadKind.DeepLabV3, 21);
         var stages = Segmenter.MakePlan(r50, LocalMethod.ManPlusPlus, 4, "stages", 512);
-        var cost = r50.DescribeUnits(512, 512).Select(u => (double)u.ActivationElements).ToArray();
-        double MaxBlock(SplitPlan p) => Enumerable.Range(0, p.K).Max(b => cost[p.Start(b)..p.End(b)].Sum());
         Assert.Equal(4, balanced.K);
         Assert.True(MaxBlock(balanced) < MaxBlock(stages), $"balanced {balanced}: {MaxBlock(balanced)} vs stages {MaxBlock(stages)}");
         Assert.True(MaxBlock(balanced) <= MaxBlock(SplitPlan.Uniform(4, r50.Count)));
-        Assert.Equal([0, 6, 12, 15], balanced.Starts);
+        Assert.True(MaxBlock(balanced) <= MaxBlock(new SplitPlan([0, 6, 12, 15], r50.Count)));
+        // Frozen leading units (here the stem and layer1, units 0–3) all go into the first block.
+        Man.Vision.Backbones.FineTuning.FineTuner.FreezeAt(r50, 2);
+        var frozen = Segmenter.MakePlan(r50, LocalMethod.ManPlusPlus, 4, "uniform", 512);
+        Assert.Equal([0, 8, 11, 14], frozen.Starts); // 13 trainable units as 4 + 3 + 3 + 3
         Assert.Equal([0, 2, 9, 12], Segmenter.MakePlan(r50, LocalMethod.ManPlusPlus, 4, "0,2,9,12", 512).Starts);
         Assert.Contains("--k is 3", Assert.Throws<ArgumentException>(() => Segmenter.MakePlan(r50, LocalMethod.ManPlusPlus, 3, "stages", 512)).Message);
         Assert.Contains("--k is 2", Assert.Throws<ArgumentException>(() => Segmenter.MakePlan(r50, LocalMethod.ManPlusPlus, 2, "0,2,9", 512)).Message);
