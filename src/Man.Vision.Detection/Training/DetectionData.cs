@@ -191,6 +191,7 @@ public static class DetectionData
             {
                 if (reader.TokenType == JsonToken.PropertyName && (string?)reader.Value == "images" && reader.Depth == 1)
                 {
+                    if (!reader.Read() || reader.TokenType != JsonToken.StartArray) return null;
                     int depth = reader.Depth;
                     while (reader.Read() && reader.Depth > depth)
                         if (reader.TokenType == JsonToken.PropertyName && (string?)reader.Value == "file_name" && reader.Read())
