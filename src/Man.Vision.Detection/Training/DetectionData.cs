@@ -58,7 +58,7 @@ public sealed record DetectionDataSource(string Spec, DetectionDataKind Kind, De
 public static class DetectionData
 {
     /// <summary>Images of the synthetic default.</summary>
-    public const int DefaultSyntheticImages = 500;
+    public const int DefaultSyntheticImages = 200;
 
     /// <summary>The data set kinds <see cref="Open"/> knows, as the user writes them.</summary>
     public static IReadOnlyList<string> Names { get; } = ["synth", "synth:N", "coco:DIR", "coco:FILE.json", "voc:DIR"];
