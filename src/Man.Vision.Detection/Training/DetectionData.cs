@@ -105,8 +105,19 @@ public static class DetectionData
         string done = Path.Combine(root, ".complete");
         if (!File.Exists(done))
         {
-            SyntheticDataWriter.Write(SyntheticTask.Detect, root, n, options.SyntheticSeed);
-            File.WriteAllText(done, DateTime.UtcNow.ToString("O"));
+            // Rendered into a private folder and moved into place, so concurrent runs never read half-written data.
+            string staging = $"{root}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
+            SyntheticDataWriter.Write(SyntheticTask.Detect, staging, n, options.SyntheticSeed);
+            File.WriteAllText(Path.Combine(staging, ".complete"), DateTime.UtcNow.ToString("O"));
+            if (Directory.Exists(root) && !File.Exists(done)) Directory.Delete(root, recursive: true);
+            try
+            {
+                Directory.Move(staging, root);
+            }
+            catch (IOException) when (File.Exists(done))
+            {
+                Directory.Delete(staging, recursive: true); // another run finished first
+            }
         }
         var read = new CocoReadOptions(options.OnBad, LoadMasks: false);
         var train = CocoReader.Read(SyntheticLayout.CocoJson(root, "train"), SyntheticLayout.ImageDir(root), read);
