@@ -84,8 +84,8 @@ public static class DetectCommands
                                    $"{options.MinSize}/{options.MaxSize} px, batch {options.BatchSize}, lr {options.EffectiveLearningRate.ToString("0.#####", CultureInfo.InvariantCulture)} " +
                                    $"{options.Schedule.ToString().ToLowerInvariant()}, {options.Epochs} epochs, trainable layers {options.EffectiveTrainableLayers}, device {device}");
             var runner = new DetectionRunner();
+            runner.PretrainedLoaded += report => AnsiConsole.WriteLine(report.ToText());
             var history = runner.Train(options, source, run, r.GetValue(resume), device, new ProgressAdapter(new ProgressLine()));
-            if (runner.PretrainedReport is { } report) AnsiConsole.WriteLine(report.ToText());
             PrintHistory(history, source.Kind == DetectionDataKind.Voc);
             AnsiConsole.MarkupLine($"metrics: {Markup.Escape(Path.Combine(run, DetectionRunner.MetricsFile))}, checkpoints: {Markup.Escape(Path.Combine(run, DetectionRunner.LastCheckpoint))}, {Markup.Escape(Path.Combine(run, DetectionRunner.BestCheckpoint))}");
             return 0;

@@ -58,7 +58,7 @@ public sealed record DetectionDataSource(string Spec, DetectionDataKind Kind, De
 public static class DetectionData
 {
     /// <summary>Images of the synthetic default.</summary>
-    public const int DefaultSyntheticImages = 500;
+    public const int DefaultSyntheticImages = 200;
 
     /// <summary>The data set kinds <see cref="Open"/> knows, as the user writes them.</summary>
     public static IReadOnlyList<string> Names { get; } = ["synth", "synth:N", "coco:DIR", "coco:FILE.json", "voc:DIR"];
@@ -105,8 +105,19 @@ public static class DetectionData
         string done = Path.Combine(root, ".complete");
         if (!File.Exists(done))
         {
-            SyntheticDataWriter.Write(SyntheticTask.Detect, root, n, options.SyntheticSeed);
-            File.WriteAllText(done, DateTime.UtcNow.ToString("O"));
+            // Rendered into a private folder and moved into place, so concurrent runs never read half-written data.
+            string staging = $"{root}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
+            SyntheticDataWriter.Write(SyntheticTask.Detect, staging, n, options.SyntheticSeed);
+            File.WriteAllText(Path.Combine(staging, ".complete"), DateTime.UtcNow.ToString("O"));
+            if (Directory.Exists(root) && !File.Exists(done)) Directory.Delete(root, recursive: true);
+            try
+            {
+                Directory.Move(staging, root);
+            }
+            catch (IOException) when (File.Exists(done))
+            {
+                Directory.Delete(staging, recursive: true); // another run finished first
+            }
         }
         var read = new CocoReadOptions(options.OnBad, LoadMasks: false);
         var train = CocoReader.Read(SyntheticLayout.CocoJson(root, "train"), SyntheticLayout.ImageDir(root), read);
@@ -191,6 +202,7 @@ public static class DetectionData
             {
                 if (reader.TokenType == JsonToken.PropertyName && (string?)reader.Value == "images" && reader.Depth == 1)
                 {
+                    if (!reader.Read() || reader.TokenType != JsonToken.StartArray) return null;
                     int depth = reader.Depth;
                     while (reader.Read() && reader.Depth > depth)
                         if (reader.TokenType == JsonToken.PropertyName && (string?)reader.Value == "file_name" && reader.Read())

@@ -35,6 +35,9 @@ public sealed class DetectionRunner
     /// <summary>The report of the pretrained backbone weights of the last <see cref="Train"/>, or null.</summary>
     public Man.Vision.Backbones.Weights.LoadReport? PretrainedReport { get; private set; }
 
+    /// <summary>Raised when pretrained backbone weights were loaded (before the first step), with the load report.</summary>
+    public event Action<Man.Vision.Backbones.Weights.LoadReport>? PretrainedLoaded;
+
     /// <summary>The training transform: torchvision's resize by min/max side, optional jitter, flip, clip/drop boxes, ImageNet normalisation.</summary>
     public static DetectionCompose TrainTransform(DetectionTrainOptions options, TransformOptions transform)
     {
@@ -69,6 +72,7 @@ public sealed class DetectionRunner
         if (resuming) CheckResumable(last, config);
         using var model = DetectionModel.Create(config, options.Seed, resuming ? null : options.Pretrained, device);
         PretrainedReport = model.PretrainedReport;
+        if (PretrainedReport is not null) PretrainedLoaded?.Invoke(PretrainedReport);
 
         var detectorOptions = config.DetectorOptions();
         var mapper = new DetectionMapper(data.Train, TrainTransform(options, detectorOptions.Transform), new DetectionMapperOptions(LoadMasks: false, DropCrowd: true));

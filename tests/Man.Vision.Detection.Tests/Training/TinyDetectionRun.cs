@@ -22,11 +22,15 @@ internal static class TinyDetectionRun
     /// <summary>48 training and 12 validation images of 128×128 with 1–3 shapes of 28–80 px.</summary>
     public static DetectionDataSource Source => Data.Value;
 
-    /// <summary>resnet18-FPN at 128 px, batch 4, a short warm-up, one worker.</summary>
+    /// <summary>
+    /// resnet18-FPN at 128 px, batch 4, lr 0.01 with a short warm-up and no decay, one worker; fewer RoIs and proposals than
+    /// torchvision (64 sampled RoIs, 300/100 proposals) to keep a step near a second on one thread.
+    /// </summary>
     public static DetectionTrainOptions Options(LocalMethod method, int k, int epochs) => new()
     {
-        Backbone = "resnet18", Method = method, K = k, Epochs = epochs, BatchSize = 4, LearningRate = 0.02, WarmupIterations = 5,
+        Backbone = "resnet18", Method = method, K = k, Epochs = epochs, BatchSize = 4, LearningRate = 0.01, WarmupIterations = 4,
         Schedule = DetectionSchedule.Step, Milestones = [], MinSize = 128, MaxSize = 128, Workers = 1, Seed = 7,
+        RoiSamplesPerImage = 64, RpnPostNmsTrain = 300, RpnPostNmsTest = 100,
     };
 
     /// <summary>A fresh temporary run folder.</summary>

@@ -1,0 +1,148 @@
+using Man.Testing;
+using Man.Vision.Data.Images;
+using Newtonsoft.Json.Linq;
+using Xunit.Abstractions;
+
+namespace Man.Cli.Tests;
+
+public sealed class DetectCommandsTests(ITestOutputHelper output)
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var (oldOut, oldErr) = (Console.Out, Console.Error);
+        Console.SetOut(stdout);
+        Console.SetError(stderr);
+        try
+        {
+            int code = Program.BuildRoot().Parse(args).Invoke();
+            return (code, stdout.ToString(), stderr.ToString());
+        }
+        finally
+        {
+            Console.SetOut(oldOut);
+            Console.SetError(oldErr);
+        }
+    }
+
+    private static string TempDir(string name)
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"man-cli-detect-{name}-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    [SharedDataFact]
+    public void EvalDetectOnAFileWritesPycocotoolsTwelveNumbers()
+    {
+        string gt = SharedData.Path("tiny-coco/instances_train2017_small.json");
+        string dets = SharedData.Fixture("cocoeval/detections.json");
+        var expected = JObject.Parse(File.ReadAllText(SharedData.Fixture("cocoeval/expected_stats.json")));
+        string dir = TempDir("gt");
+        string json = Path.Combine(dir, "stats.json");
+        var (code, stdout, stderr) = Run("eval", "detect", "--gt", gt, "--dets", dets, "--json", json);
+        output.WriteLine(stdout + stderr);
+        Assert.Equal(0, code);
+        Assert.Contains("Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = 0.268", stdout);
+        var stats = JObject.Parse(File.ReadAllText(json));
+        string[] keys = ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"];
+        Assert.Equal(keys, stats.Properties().Select(p => p.Name));
+        foreach (var key in keys) Assert.Equal(expected.Value<double>(key), stats.Value<double>(key), 12);
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [SharedDataFact]
+    public void ABadDetectionsFileFailsWithTheFileNamed()
+    {
+        string gt = SharedData.Path("tiny-coco/instances_train2017_small.json");
+        string dir = TempDir("bad");
+        string unknownImage = Path.Combine(dir, "unknown-image.json");
+        File.WriteAllText(unknownImage, """[{"image_id": 987654321, "category_id": 1, "bbox": [10, 10, 20, 20], "score": 0.9}]""");
+        var (code, _, stderr) = Run("eval", "detect", "--gt", gt, "--dets", unknownImage);
+        output.WriteLine(stderr);
+        Assert.NotEqual(0, code);
+        Assert.Contains("unknown-image.json", stderr);
+        Assert.Contains("987654321", stderr);
+
+        string malformed = Path.Combine(dir, "malformed-box.json");
+        var firstImage = JObject.Parse(File.ReadAllText(gt))["images"]![0]!.Value<long>("id");
+        File.WriteAllText(malformed, $$"""[{"image_id": {{firstImage}}, "category_id": 1, "bbox": [10, 10, 20], "score": 0.9}]""");
+        (code, _, stderr) = Run("eval", "detect", "--gt", gt, "--dets", malformed);
+        output.WriteLine(stderr);
+        Assert.NotEqual(0, code);
+        Assert.Contains("malformed-box.json", stderr);
+
+        (code, _, stderr) = Run("eval", "detect", "--gt", gt, "--dets", Path.Combine(dir, "missing.json"));
+        Assert.NotEqual(0, code);
+        Assert.Contains("missing.json", stderr);
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
+    public void TrainEvalAndPredictDetectRunEndToEnd()
+    {
+        string dir = TempDir("e2e");
+        string cache = Path.Combine(dir, "cache");
+        string run = Path.Combine(dir, "run");
+        string[] small = ["--threads", "1", "--workers", "1", "--synth-images", "12", "--cache-dir", cache];
+        var (code, stdout, stderr) = Run([
+            "train", "detect", "--data", "synth", "--backbone", "resnet18", "--method", "manpp", "--k", "2", "--split", "stages",
+            "--min-size", "96", "--max-size", "96", "--epochs", "1", "--batch-size", "2", "--max-batches", "2", "--roi-samples", "32",
+            "--rpn-post-nms-train", "200", "--rpn-post-nms-test", "50", "--out", run, .. small]);
+        output.WriteLine(stdout + stderr);
+        Assert.Equal(0, code);
+        Assert.True(File.Exists(Path.Combine(run, "last.ckpt")));
+        var metrics = JObject.Parse(File.ReadAllText(Path.Combine(run, "metrics.json")));
+        Assert.Equal(2, metrics.Value<int>("k"));
+
+        string evalJson = Path.Combine(dir, "eval.json");
+        (code, stdout, stderr) = Run(["eval", "detect", "--checkpoint", Path.Combine(run, "last.ckpt"), "--data", "synth", "--json", evalJson, .. small]);
+        output.WriteLine(stdout + stderr);
+        Assert.Equal(0, code);
+        Assert.Contains("Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ]", stdout);
+        var stats = JObject.Parse(File.ReadAllText(evalJson));
+        foreach (var key in new[] { "AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl" })
+            Assert.NotNull(stats[key]);
+        // The evaluation of the checkpoint repeats the training run's own evaluation.
+        Assert.Equal(metrics["epochs"]![0]!["Coco"]!.Value<double>("AP"), stats.Value<double>("AP"), 9);
+
+        string images = Directory.GetDirectories(cache).Single();
+        var files = Directory.GetFiles(Path.Combine(images, "JPEGImages")).Order().Take(2).ToArray();
+        string predictions = Path.Combine(dir, "pred");
+        (code, stdout, stderr) = Run(["predict", "detect", "--checkpoint", Path.Combine(run, "last.ckpt"), "--images", .. files, "--out", predictions, "--score", "0", "--threads", "1"]);
+        output.WriteLine(stdout + stderr);
+        Assert.Equal(0, code);
+        var dets = JArray.Parse(File.ReadAllText(Path.Combine(predictions, "detections.json")));
+        Assert.NotEmpty(dets);
+        long[] ids = files.Select(f => long.Parse(Path.GetFileNameWithoutExtension(f))).ToArray();
+        foreach (var d in dets)
+        {
+            Assert.Contains(d.Value<long>("image_id"), ids);
+            Assert.InRange(d.Value<long>("category_id"), 1, 5);
+            Assert.Equal(4, d["bbox"]!.Count());
+            Assert.InRange(d.Value<double>("score"), 0, 1);
+        }
+        foreach (var f in files)
+        {
+            string png = Path.Combine(predictions, Path.GetFileNameWithoutExtension(f) + ".png");
+            Assert.True(File.Exists(png), png);
+            var drawn = ImageDecoder.Decode(png);
+            var original = ImageDecoder.Decode(f);
+            Assert.Equal((original.Width, original.Height), (drawn.Width, drawn.Height));
+            long id = long.Parse(Path.GetFileNameWithoutExtension(f));
+            if (dets.Any(d => d.Value<long>("image_id") == id)) Assert.NotEqual(original.Pixels, drawn.Pixels);
+        }
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
+    public void AnUnknownDataSetListsTheValidOnes()
+    {
+        var (code, _, stderr) = Run("train", "detect", "--data", "pascal:/nowhere", "--out", Path.Combine(Path.GetTempPath(), "unused-run"), "--backbone", "resnet18");
+        Assert.NotEqual(0, code);
+        Assert.Contains("pascal:/nowhere", stderr);
+        Assert.Contains("coco:DIR", stderr);
+        Assert.Contains("voc:DIR", stderr);
+    }
+}

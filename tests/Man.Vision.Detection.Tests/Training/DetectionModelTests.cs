@@ -1,0 +1,71 @@
+using Man.Local;
+using Man.Local.Training;
+using Man.Vision.Backbones.Norm;
+using Man.Vision.Backbones.ResNets;
+using Man.Vision.Backbones.Weights;
+using Man.Vision.Detection.Training;
+using static TorchSharp.torch;
+
+namespace Man.Vision.Detection.Tests.Training;
+
+public sealed class DetectionModelTests
+{
+    private static DetectionModelConfig Config(int trainable, bool frozen) =>
+        new("resnet18", LocalMethod.ManPlusPlus, 4, "stages", ["a", "b"], [3, 7], 64, 96, trainable, frozen);
+
+    [Fact]
+    public void PretrainedWeightsAreLoadedAndTheEarlyStagesFrozen()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"man-det-pretrained-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        string weights = Path.Combine(dir, "resnet18.safetensors");
+        TorchSharp.torch.manual_seed(123);
+        using (var source = ResNetFactory.Create("resnet18"))
+            WeightsWriter.Save(source, weights);
+        using var reference = ResNetFactory.Create("resnet18");
+        WeightLoader.Load(reference, weights);
+
+        using var model = DetectionModel.Create(Config(trainable: 3, frozen: true), seed: 0, pretrained: weights);
+        Assert.NotNull(model.PretrainedReport);
+        Assert.Contains("fc.weight", model.PretrainedReport!.Skipped.Concat(model.PretrainedReport.Unexpected));
+        var state = model.Network.state_dict();
+        foreach (var (name, t) in reference.state_dict().Where(kv => !kv.Key.StartsWith("fc.", StringComparison.Ordinal) && !kv.Key.EndsWith("num_batches_tracked", StringComparison.Ordinal)))
+            Assert.True(state[name].equal(t).all().item<bool>(), name);
+        var loaded = model.Network.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        // torchvision with weights: frozen batch norm everywhere, stem and layer1 without gradients, layer2..4 trainable.
+        Assert.IsType<FrozenBatchNorm2d>(model.Network.Stem.Bn1);
+        Assert.All(loaded.Where(kv => kv.Key.StartsWith("conv1.", StringComparison.Ordinal) || kv.Key.StartsWith("layer1.", StringComparison.Ordinal)),
+            kv => Assert.False(kv.Value.requires_grad, kv.Key));
+        Assert.All(loaded.Where(kv => kv.Key.StartsWith("layer2.", StringComparison.Ordinal) || kv.Key.StartsWith("layer4.", StringComparison.Ordinal)),
+            kv => Assert.True(kv.Value.requires_grad, kv.Key));
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
+    public void FromScratchEveryStageTrainsWithBatchNorm()
+    {
+        using var model = DetectionModel.Create(Config(trainable: 5, frozen: false), seed: 0);
+        Assert.IsNotType<FrozenBatchNorm2d>(model.Network.Stem.Bn1);
+        Assert.All(model.Network.named_parameters(), p => Assert.True(p.parameter.requires_grad, p.name));
+        Assert.Null(model.PretrainedReport);
+    }
+
+    [Fact]
+    public void TheCheckpointMetadataRebuildsTheModel()
+    {
+        var config = Config(trainable: 5, frozen: false) with { RoiSamplesPerImage = 64, RpnPostNmsTest = 77 };
+        using var model = DetectionModel.Create(config, seed: 0);
+        string path = Path.Combine(Path.GetTempPath(), $"man-det-meta-{Environment.ProcessId}-{Guid.NewGuid():N}.ckpt");
+        using (var trainer = new LocalTrainer<Man.Vision.Detection.LocalLearning.DetectionTargets>(model.Learner, new TrainerOptions()))
+            trainer.Save(path, config.ToMeta());
+        var read = DetectionModelConfig.FromCheckpoint(path);
+        Assert.Equal(config with { Split = "0,3,5,7" }, read with { Classes = config.Classes, CategoryIds = config.CategoryIds });
+        Assert.Equal(config.Classes, read.Classes);
+        Assert.Equal(config.CategoryIds, read.CategoryIds);
+        using var loaded = DetectionModel.Load(path);
+        Assert.Equal(77, loaded.Detector.Rpn.Options.PostNmsTopNTest);
+        var a = model.Learner.state_dict();
+        foreach (var (name, t) in loaded.Learner.state_dict()) Assert.True(t.equal(a[name]).all().item<bool>(), name);
+        File.Delete(path);
+    }
+}
