@@ -113,16 +113,15 @@ public sealed class SegmentationRunnerTests : IDisposable
         using var r50 = new ResNet(ResNetFactory.Options("resnet50") with { NumClasses = 0, ReplaceStrideWithDilation = [false, true, true] });
         Assert.Equal([0, 4, 8, 14], Segmenter.MakePlan(r50, LocalMethod.ManPlusPlus, 4, "stages", 512).Starts);
         Assert.Equal([0], Segmenter.MakePlan(r50, LocalMethod.E2E, 1, "stages", 512).Starts);
-        // Balanced by the activation cost model (units, the main head on the last unit, the auxiliary networks at block
-        // ends): its most expensive block costs less than the stage split's and no more than the uniform split's.
-        var (units, boundary) = Segmenter.BalancedCosts(r50, LocalMethod.ManPlusPlus, 512, SegmentationHeadKind.DeepLabV3, 21);
-        double MaxBlock(SplitPlan p) => Enumerable.Range(0, p.K).Max(b => units[p.Start(b)..p.End(b)].Sum() + (b + 1 < p.K ? boundary[p.End(b)] : 0));
-        var balanced = Segmenter.MakePlan(r50, LocalMethod.ManPlusPlus, 4, "balanced", 512, SegmentationHeadKind.DeepLabV3, 21);
+        // Balanced by activation memory: its most expensive block costs less than the stage split's and no more than the
+        // uniform split's (at output stride 8 the dilated layer3/layer4 units are the big ones); the plan measured best (README).
+        var units = Segmenter.BalancedCosts(r50, 512);
+        double MaxBlock(SplitPlan p) => Enumerable.Range(0, p.K).Max(b => units[p.Start(b)..p.End(b)].Sum());
+        var balanced = Segmenter.MakePlan(r50, LocalMethod.ManPlusPlus, 4, "balanced", 512);
         var stages = Segmenter.MakePlan(r50, LocalMethod.ManPlusPlus, 4, "stages", 512);
-        Assert.Equal(4, balanced.K);
         Assert.True(MaxBlock(balanced) < MaxBlock(stages), $"balanced {balanced}: {MaxBlock(balanced)} vs stages {MaxBlock(stages)}");
         Assert.True(MaxBlock(balanced) <= MaxBlock(SplitPlan.Uniform(4, r50.Count)));
-        Assert.True(MaxBlock(balanced) <= MaxBlock(new SplitPlan([0, 6, 12, 15], r50.Count)));
+        Assert.Equal([0, 6, 12, 15], balanced.Starts);
         // Frozen leading units (here the stem and layer1, units 0–3) all go into the first block.
         Man.Vision.Backbones.FineTuning.FineTuner.FreezeAt(r50, 2);
         var frozen = Segmenter.MakePlan(r50, LocalMethod.ManPlusPlus, 4, "uniform", 512);
