@@ -44,6 +44,8 @@ public static class CliErrors
     public static void Error(string message)
     {
         var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        // Never wrapped: file names in the message must stay whole for people and scripts.
+        err.Profile.Width = Math.Max(err.Profile.Width, 100_000);
         err.MarkupLine("[red]error:[/] " + Markup.Escape(message));
     }
 }
