@@ -60,7 +60,7 @@ public sealed class DetectionModel : IDisposable
         if (network.FeatureMaps.Count != 4)
             throw new ArgumentException($"'{config.Backbone}' has {network.FeatureMaps.Count} stages; the FPN detector needs an ImageNet ResNet with 4.");
         LoadReport? report = null;
-        if (pretrained is not null) report = WeightLoader.LoadBackbone(network, pretrained);
+        if (pretrained is not null) report = PretrainedWeights.Load(network, pretrained);
         FineTuner.FreezeAt(network, 5 - config.TrainableLayers);
         if (device is not null) network.to(device);
         var plan = MakePlan(network, config);
