@@ -118,23 +118,45 @@ public static class DetectBenchCommands
             int h = r.GetValue(height), w = r.GetValue(width), n = r.GetValue(images), warm = r.GetValue(warmup), th = r.GetValue(threads);
             if (h < 32 || w < 32 || n < 1 || warm < 0 || th < 1) throw new ArgumentException("Sizes must be ≥ 32, --images ≥ 1, --warmup ≥ 0, --threads ≥ 1.");
             Devices.SetThreads(th);
-            var ours = MeasureOurs(h, w, n, warm);
             var inv = CultureInfo.InvariantCulture;
-            AnsiConsole.MarkupLine($"man-vision (TorchSharp {Markup.Escape(BuildInfo.TorchSharpVersion)}): {ours.SecondsPerImage.ToString("0.000", inv)} s/image, {(1 / ours.SecondsPerImage).ToString("0.000", inv)} images/s");
+            JObject? reference = null;
+            string? weights = null;
+            if (!r.GetValue(skipTorchvision))
+            {
+                // torchvision first: it saves its random weights, which our model (same state-dict keys) then loads, so both
+                // run the identical detector and do the same post-processing work.
+                string path = r.GetValue(script) ?? FindScript();
+                weights = Path.Combine(Path.GetTempPath(), $"man-vision-bench-fasterrcnn-{Environment.ProcessId}.pth");
+                reference = RunPython(r.GetValue(python)!, path, h, w, n, warm, th, weights);
+            }
+            (double SecondsPerImage, double[] All, long Detections, string? Load) ours;
+            try
+            {
+                ours = MeasureOurs(h, w, n, warm, weights);
+            }
+            finally
+            {
+                if (weights is not null) File.Delete(weights);
+            }
+            if (ours.Load is not null) AnsiConsole.MarkupLine($"weights: {Markup.Escape(ours.Load)}");
+            AnsiConsole.MarkupLine($"man-vision (TorchSharp {Markup.Escape(BuildInfo.TorchSharpVersion)}): {ours.SecondsPerImage.ToString("0.000", inv)} s/image, " +
+                                   $"{(1 / ours.SecondsPerImage).ToString("0.000", inv)} images/s, {ours.Detections} detections");
             var doc = new JObject
             {
                 ["benchmark"] = "detect-inference", ["model"] = "fasterrcnn_resnet50_fpn (random weights, 91 classes)", ["height"] = h, ["width"] = w,
-                ["images"] = n, ["threads"] = th,
-                ["man_vision"] = new JObject { ["seconds_per_image"] = ours.SecondsPerImage, ["images_per_second"] = 1 / ours.SecondsPerImage, ["all_seconds"] = new JArray(ours.All) },
+                ["images"] = n, ["threads"] = th, ["same_weights"] = weights is not null,
+                ["man_vision"] = new JObject
+                {
+                    ["seconds_per_image"] = ours.SecondsPerImage, ["images_per_second"] = 1 / ours.SecondsPerImage, ["all_seconds"] = new JArray(ours.All),
+                    ["detections_last_image"] = ours.Detections,
+                },
             };
             int code = 0;
-            if (!r.GetValue(skipTorchvision))
+            if (reference is not null)
             {
-                string path = r.GetValue(script) ?? FindScript();
-                var reference = RunPython(r.GetValue(python)!, path, h, w, n, warm, th);
                 double theirs = reference.Value<double>("seconds_per_image");
                 AnsiConsole.MarkupLine($"torchvision {Markup.Escape(reference.Value<string>("torchvision") ?? "?")} (torch {Markup.Escape(reference.Value<string>("torch") ?? "?")}): " +
-                                       $"{theirs.ToString("0.000", inv)} s/image, {(1 / theirs).ToString("0.000", inv)} images/s");
+                                       $"{theirs.ToString("0.000", inv)} s/image, {(1 / theirs).ToString("0.000", inv)} images/s, {reference.Value<long>("detections_last_image")} detections");
                 AnsiConsole.MarkupLine($"[bold]speed vs torchvision: {(theirs / ours.SecondsPerImage).ToString("0.00", inv)}×[/] (images/s ratio, ≥ 1 is faster)");
                 doc["torchvision"] = reference;
                 doc["speed_vs_torchvision"] = theirs / ours.SecondsPerImage;
@@ -247,7 +269,7 @@ public static class DetectBenchCommands
         return results.Count == configs.Count ? 0 : 1;
     }
 
-    private static (double SecondsPerImage, double[] All) MeasureOurs(int height, int width, int images, int warmup)
+    private static (double SecondsPerImage, double[] All, long Detections, string? Load) MeasureOurs(int height, int width, int images, int warmup, string? weights)
     {
         using var scope = NewDisposeScope();
         torch.manual_seed(0);
@@ -257,20 +279,30 @@ public static class DetectBenchCommands
             Transform = new TransformOptions { MinSize = [Math.Min(height, width)], MaxSize = Math.Max(height, width) },
         };
         using var model = FasterRcnn.CreateResNetFpn(options, "resnet50", trainableBackboneLayers: 5, frozenBatchNorm: false);
+        string? load = null;
+        if (weights is not null)
+        {
+            var report = Man.Vision.Backbones.Weights.WeightLoader.Load(model, weights);
+            if (report.Missing.Count > 0 || report.ShapeMismatches.Count > 0)
+                throw new InvalidOperationException($"torchvision's weights do not fit our fasterrcnn_resnet50_fpn: {report.Summary}");
+            load = $"torchvision's random weights loaded ({report.Summary})";
+        }
         model.eval();
         var g = new Generator().manual_seed(0);
         var image = torch.rand([3, height, width], generator: g);
         var times = new List<double>();
+        long detections = 0;
         for (int i = 0; i < warmup + images; i++)
         {
             using var step = NewDisposeScope();
             var t0 = Stopwatch.GetTimestamp();
-            model.Predict([image]);
+            var result = model.Predict([image]);
             if (i >= warmup) times.Add(Stopwatch.GetElapsedTime(t0).TotalSeconds);
+            detections = result[0].Count;
         }
         var sorted = times.Order().ToArray();
         double median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : 0.5 * (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]);
-        return (median, times.ToArray());
+        return (median, times.ToArray(), detections, load);
     }
 
     private static string FindScript()
@@ -286,7 +318,7 @@ public static class DetectBenchCommands
         throw new FileNotFoundException($"{TorchvisionScript} was not found above {AppContext.BaseDirectory} or {Environment.CurrentDirectory}; pass --script PATH (it is in src/Man.Vision.Detection/Inference/).");
     }
 
-    private static JObject RunPython(string python, string script, int height, int width, int images, int warmup, int threads)
+    private static JObject RunPython(string python, string script, int height, int width, int images, int warmup, int threads, string? saveWeights)
     {
         if (!File.Exists(python)) throw new FileNotFoundException($"{python} does not exist; install Debian's python3-torchvision or pass --python, or use --skip-torchvision.", python);
         var inv = CultureInfo.InvariantCulture;
@@ -294,6 +326,11 @@ public static class DetectBenchCommands
         foreach (var a in new[] { script, "--height", height.ToString(inv), "--width", width.ToString(inv), "--images", images.ToString(inv),
                      "--warmup", warmup.ToString(inv), "--threads", threads.ToString(inv) })
             psi.ArgumentList.Add(a);
+        if (saveWeights is not null)
+        {
+            psi.ArgumentList.Add("--save-weights");
+            psi.ArgumentList.Add(saveWeights);
+        }
         psi.Environment["OMP_NUM_THREADS"] = threads.ToString(inv);
         using var p = Process.Start(psi)!;
         var stderrTask = p.StandardError.ReadToEndAsync();

@@ -101,7 +101,7 @@ public static class DetectCommands
         var gt = new Option<string?>("--gt") { Description = "COCO instances json (with --dets: evaluate a detections file)." };
         var dets = new Option<string?>("--dets") { Description = "COCO result json: [{image_id, category_id, bbox [x, y, w, h], score}, …]." };
         var json = new Option<string?>("--json") { Description = "Write the 12 stats (AP, AP50, AP75, APs, APm, APl, AR1, AR10, AR100, ARs, ARm, ARl) here." };
-        var batch = new Option<int>("--batch-size") { DefaultValueFactory = _ => 2 };
+        var batch = new Option<int>("--batch-size") { Description = "Images per forward pass (1, as torchvision's reference: images of different sizes padded together change the detections slightly).", DefaultValueFactory = _ => 1 };
         var maxImages = new Option<int>("--max-images") { Description = "Evaluate only the first N images (0 = all).", DefaultValueFactory = _ => 0 };
         var onBad = OnBadOption();
         var synthImages = new Option<int>("--synth-images") { DefaultValueFactory = _ => DetectionData.DefaultSyntheticImages };

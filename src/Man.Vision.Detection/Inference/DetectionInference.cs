@@ -50,12 +50,13 @@ public static class DetectionInference
     /// <param name="model">The detector (put in eval mode here; the caller restores training mode).</param>
     /// <param name="data">The records to evaluate (their categories must be the model's classes, in order).</param>
     /// <param name="voc">Also compute VOC AP50 (VOC2010+ area and VOC07 11-point).</param>
-    /// <param name="batchSize">Images per forward pass.</param>
+    /// <param name="batchSize">Images per forward pass; 1 (torchvision's reference) makes the detections independent of which
+    /// images share a padded batch.</param>
     /// <param name="workers">Data loading threads.</param>
     /// <param name="maxImages">Evaluate only the first N images (0: all).</param>
     /// <param name="device">Compute device (the model's).</param>
     /// <param name="cancellationToken">Stops between batches.</param>
-    public static DetectionEvalReport Evaluate(GeneralizedRcnn model, DetectionDataset data, bool voc, int batchSize = 2, int workers = 2,
+    public static DetectionEvalReport Evaluate(GeneralizedRcnn model, DetectionDataset data, bool voc, int batchSize = 1, int workers = 2,
         int maxImages = 0, Device? device = null, CancellationToken cancellationToken = default)
     {
         if (maxImages > 0 && maxImages < data.Images.Count) data = data with { Images = data.Images.Take(maxImages).ToList() };

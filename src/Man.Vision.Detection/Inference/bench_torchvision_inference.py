@@ -7,6 +7,8 @@ The reference side of `man-vision bench detect-inference`; run with Debian's pyt
 
 The transform's min/max size are set to the image's sides, so the image is not resized (as on the C# side).
 Prints one json line: seconds per image (median of the timed images), images/s, versions, threads.
+With --save-weights PATH the random weights are saved, so that both sides run the identical model (same detections,
+hence the same post-processing work).
 """
 import argparse
 import json
@@ -25,6 +27,7 @@ def main() -> None:
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--save-weights", default=None, help="also save the model's random weights here (.pth), for the C# side to load")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -32,6 +35,8 @@ def main() -> None:
         weights=None, weights_backbone=None, num_classes=91,
         min_size=min(a.height, a.width), max_size=max(a.height, a.width))
     model.eval()
+    if a.save_weights:
+        torch.save(model.state_dict(), a.save_weights)
     g = torch.Generator().manual_seed(a.seed)
     image = torch.rand(3, a.height, a.width, generator=g)
     times = []

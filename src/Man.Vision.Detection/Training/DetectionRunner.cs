@@ -152,7 +152,8 @@ public sealed class DetectionRunner
                 }
                 double trainSeconds = epochClock.Elapsed.TotalSeconds;
                 // The epoch's evaluation always completes, so that its checkpoint and metrics are written together.
-                var eval = DetectionInference.Evaluate(model.Detector, data.Val, data.Kind == DetectionDataKind.Voc, options.BatchSize, options.Workers,
+                // Batch 1 as torchvision's reference evaluation: detections then do not depend on which images share a padded batch.
+                var eval = DetectionInference.Evaluate(model.Detector, data.Val, data.Kind == DetectionDataKind.Voc, batchSize: 1, options.Workers,
                     options.MaxEvalImages, device, CancellationToken.None);
                 model.Learner.train();
                 var metrics = new DetectionEpochMetrics

@@ -39,7 +39,7 @@ public sealed class DetectionRunnerTests(ITestOutputHelper output)
 
         // The checkpoint rebuilds the same detector: its evaluation gives the last epoch's numbers.
         using var model = DetectionModel.Load(Path.Combine(run, DetectionRunner.LastCheckpoint));
-        var eval = Inference.DetectionInference.Evaluate(model.Detector, TinyDetectionRun.Source.Val, voc: false, batchSize: 4, workers: 1);
+        var eval = Inference.DetectionInference.Evaluate(model.Detector, TinyDetectionRun.Source.Val, voc: false, batchSize: 1, workers: 1);
         Assert.Equal(history[^1].Coco["AP"], eval.AP, 6);
         Directory.Delete(run, recursive: true);
     }
