@@ -74,6 +74,14 @@ public sealed class AuxiliaryNetwork<TTarget> : nn.Module
         return y.MoveToOuterDisposeScope();
     }
 
+    /// <summary>Projects s onto [0, 2] (no-op without s).</summary>
+    public void ClampS()
+    {
+        if (s is null) return;
+        using var noGrad = torch.no_grad();
+        s.clamp_(0.0, 2.0);
+    }
+
     /// <summary>The local loss of the block output <paramref name="h"/>; <paramref name="input"/> is the model input (InfoPro).</summary>
     public Tensor Loss(Tensor h, TTarget target, Tensor input)
     {

@@ -125,7 +125,7 @@ public sealed class LocalLearner<TTarget> : nn.Module
             for (int u = Plan.Start(b); u < Plan.End(b); u++)
             {
                 h = units[u].call(h);
-                if (keep.Contains(u) && u != units.Count - 1)
+                if (keep.Contains(u))
                     kept[u] = b + 1 < k ? h.detach().MoveToOuterDisposeScope() : h;
             }
             if (b + 1 < k)
@@ -162,6 +162,17 @@ public sealed class LocalLearner<TTarget> : nn.Module
         }
         step++;
         return new StepResult(blockLosses, named, SValues);
+    }
+
+    /// <summary>
+    /// What the engine does after the optimizer step: MAN++'s s projected onto [0, 2] when
+    /// <see cref="LocalLearningOptions.ClampS"/> is set. <see cref="Training.LocalTrainer{TTarget}"/> calls it; callers
+    /// with their own optimizer loop call it after their <c>step()</c>.
+    /// </summary>
+    public void AfterOptimizerStep()
+    {
+        if (!Options.ClampS) return;
+        foreach (var a in aux) a.ClampS();
     }
 
     /// <summary>

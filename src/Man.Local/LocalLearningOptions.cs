@@ -15,6 +15,14 @@ public sealed record LocalLearningOptions
     public double InitialS { get; init; } = 1.0;
 
     /// <summary>
+    /// Keep s in [0, 2] after every optimizer step (projected gradient; true by default), so that both branch weights
+    /// s and 2 − s stay non-negative. Unconstrained, s is one scalar whose gradient sums over a whole feature map; on
+    /// detection features it was measured leaving the range (1.95 → 2.15 → −0.75 → −5.86 within a few steps of the synthetic
+    /// schedule), turning the fusion into an extrapolation such as −5.9·LB + 7.9·EMA, after which every block's loss rose.
+    /// </summary>
+    public bool ClampS { get; init; } = true;
+
+    /// <summary>
     /// Start LB and EMA from the current weights of the unit they copy (true) instead of fresh initialisation
     /// (false, as the reference code).
     /// </summary>

@@ -11,11 +11,13 @@ internal static class CliRunner
         {
             var stdout = Console.Out;
             var stderr = Console.Error;
+            // Read Spectre's static console before redirecting: created lazily here, it would bind to the StringWriter
+            // below and every later test writing through it would hit a closed writer.
+            var ansi = Spectre.Console.AnsiConsole.Console;
             using var o = new StringWriter();
             using var e = new StringWriter();
             Console.SetOut(o);
             Console.SetError(e);
-            var ansi = Spectre.Console.AnsiConsole.Console;
             Spectre.Console.AnsiConsole.Console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
             {
                 Out = new Spectre.Console.AnsiConsoleOutput(o),

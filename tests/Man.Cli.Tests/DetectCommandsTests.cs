@@ -9,22 +9,9 @@ public sealed class DetectCommandsTests(ITestOutputHelper output)
 {
     private static (int Code, string Out, string Err) Run(params string[] args)
     {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        try
-        {
-            int code = Program.BuildRoot().Parse(args).Invoke();
-            // Spectre wraps long lines (paths included) at the console width: messages are compared without line breaks.
-            return (code, stdout.ToString(), stderr.ToString().Replace("\r", "").Replace("\n", ""));
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldErr);
-        }
+        var (code, stdout, stderr) = CliRunner.Run(args);
+        // Spectre wraps long lines (paths included) at the console width: messages are compared without line breaks.
+        return (code, stdout, stderr.Replace("\r", "").Replace("\n", ""));
     }
 
     private static string TempDir(string name)
@@ -134,6 +121,33 @@ public sealed class DetectCommandsTests(ITestOutputHelper output)
             long id = long.Parse(Path.GetFileNameWithoutExtension(f));
             if (dets.Any(d => d.Value<long>("image_id") == id)) Assert.NotEqual(original.Pixels, drawn.Pixels);
         }
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
+    public void FrozenBatchNormFromScratchIsKeptInTheCheckpointAndEvaluationRepeatsTheRun()
+    {
+        string dir = TempDir("frozen");
+        string run = Path.Combine(dir, "run");
+        string[] small = ["--threads", "1", "--workers", "1", "--synth-images", "8", "--cache-dir", Path.Combine(dir, "cache")];
+        var (code, stdout, stderr) = Run([
+            "train", "detect", "--data", "synth", "--backbone", "resnet18", "--method", "e2e", "--k", "1", "--backbone-norm", "frozen",
+            "--min-size", "64", "--max-size", "64", "--epochs", "1", "--batch-size", "2", "--max-batches", "1", "--roi-samples", "16",
+            "--rpn-post-nms-train", "100", "--rpn-post-nms-test", "30", "--out", run, .. small]);
+        output.WriteLine(stdout + stderr);
+        Assert.Equal(0, code);
+        Assert.Contains("frozen batch norm", stdout);
+        var metrics = JObject.Parse(File.ReadAllText(Path.Combine(run, "metrics.json")));
+        Assert.True(metrics.Value<bool>("frozen_batch_norm"));
+        string evalJson = Path.Combine(dir, "eval.json");
+        (code, stdout, stderr) = Run(["eval", "detect", "--checkpoint", Path.Combine(run, "last.ckpt"), "--data", "synth", "--json", evalJson, .. small]);
+        output.WriteLine(stdout + stderr);
+        Assert.Equal(0, code);
+        Assert.Equal(metrics["epochs"]![0]!["Coco"]!.Value<double>("AP"), JObject.Parse(File.ReadAllText(evalJson)).Value<double>("AP"), 9);
+
+        (code, _, stderr) = Run(["train", "detect", "--data", "synth", "--backbone", "resnet18", "--backbone-norm", "syncbn", "--out", Path.Combine(dir, "bad"), .. small]);
+        Assert.NotEqual(0, code);
+        Assert.Contains("--backbone-norm takes frozen or bn (got 'syncbn')", stderr);
         Directory.Delete(dir, recursive: true);
     }
 

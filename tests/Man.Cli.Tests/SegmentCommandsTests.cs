@@ -20,17 +20,8 @@ public sealed class SegmentCommandsTests : IDisposable
     /// <summary>Runs the CLI; returns the exit code and what it wrote to standard error.</summary>
     private static (int Code, string Error) Run(params string[] args)
     {
-        var error = new StringWriter();
-        var previous = Console.Error;
-        Console.SetError(error);
-        try
-        {
-            return (Program.Main(args), error.ToString());
-        }
-        finally
-        {
-            Console.SetError(previous);
-        }
+        var (code, _, error) = CliRunner.Run(args);
+        return (code, error);
     }
 
     /// <summary>Asserts that a (possibly line-wrapped) error message names <paramref name="file"/>.</summary>

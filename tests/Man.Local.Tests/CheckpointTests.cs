@@ -97,3 +97,66 @@ public sealed class CheckpointTests : IDisposable
         Assert.Equal(0.01 * Math.Pow(0.5, 0.9), p.At(50), 12);
     }
 }
+
+public sealed class GradientClearingTests
+{
+    [Theory]
+    [InlineData(OptimizerKind.Sgd)]
+    [InlineData(OptimizerKind.AdamW)]
+    public void Gradients_are_dropped_between_steps_and_parameters_without_one_do_not_move(OptimizerKind kind)
+    {
+        using var scope = NewDisposeScope();
+        var (_, _, learner) = Toy.Build(LocalMethod.ManPlusPlus, 3, seed: 1);
+        using var trainer = new LocalTrainer<Tensor>(learner, new TrainerOptions
+        {
+            Optimizer = kind, WeightDecay = 0.1,
+            Schedule = new LearningRateSchedule { Kind = ScheduleKind.Constant, BaseLr = 0.05, TotalSteps = 10 },
+        });
+        var (x, y) = Toy.Batch(0);
+        trainer.TrainStep(x, y);
+        var trainable = learner.TrainableParameters().ToList();
+        Assert.All(trainable, p => Assert.NotNull(p.grad));
+        trainer.ClearGradients();
+        Assert.All(trainable, p => Assert.Null(p.grad));
+        // With weight decay 0.1 every parameter would move if the optimizer did not skip those without a gradient.
+        var before = Toy.Snapshot(learner);
+        trainer.Optimizer.step();
+        foreach (var (name, t) in Toy.Snapshot(learner))
+            Assert.True(Toy.MaxAbsDiff(t, before[name]) == 0, $"{name} moved without a gradient");
+    }
+}
+
+public sealed class FusionScalarRangeTests
+{
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void S_is_projected_onto_0_2_after_each_step_unless_disabled(bool clamp)
+    {
+        using var scope = NewDisposeScope();
+        var (_, _, learner) = Toy.Build(LocalMethod.ManPlusPlus, 3, seed: 1, clampS: clamp);
+        using var trainer = new LocalTrainer<Tensor>(learner, new TrainerOptions
+        {
+            Schedule = new LearningRateSchedule { Kind = ScheduleKind.Constant, BaseLr = 1e-4, TotalSteps = 10 },
+        });
+        using (no_grad())
+        {
+            learner.Auxiliaries[0].S!.fill_(3.5);
+            learner.Auxiliaries[1].S!.fill_(-1.0);
+        }
+        var (x, y) = Toy.Batch(0);
+        trainer.TrainStep(x, y);
+        double s0 = learner.SValues[0], s1 = learner.SValues[1];
+        if (clamp)
+        {
+            Assert.Equal(2.0, s0);
+            Assert.Equal(0.0, s1);
+        }
+        else
+        {
+            // A step of lr 1e-4 moves s by far less than the distance to the range.
+            Assert.InRange(s0, 3.4, 3.6);
+            Assert.InRange(s1, -1.1, -0.9);
+        }
+    }
+}

@@ -49,7 +49,7 @@ public static class DemoCommand
                     "--train-size", r.GetValue(trainSize).ToString(CultureInfo.InvariantCulture),
                     "--test-size", r.GetValue(testSize).ToString(CultureInfo.InvariantCulture),
                 };
-                int code = RunChild(args);
+                int code = BenchHarness.RunChild(args);
                 if (code != 0) throw new InvalidOperationException($"the {m.Name()} run failed with exit code {code}.");
                 var metrics = JObject.Parse(File.ReadAllText(Path.Combine(run, "metrics.json")));
                 rows.Add(metrics);
@@ -74,18 +74,5 @@ public static class DemoCommand
             return 0;
         }));
         return cmd;
-    }
-
-    /// <summary>Runs this program again with <paramref name="args"/> in a fresh process (own peak memory), passing output through.</summary>
-    public static int RunChild(IReadOnlyList<string> args)
-    {
-        string exe = Environment.ProcessPath ?? "dotnet";
-        var psi = new ProcessStartInfo(exe) { UseShellExecute = false };
-        if (exe.EndsWith("dotnet", StringComparison.Ordinal) && System.Reflection.Assembly.GetEntryAssembly()?.Location is string entry)
-            psi.ArgumentList.Add(entry);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        p.WaitForExit();
-        return p.ExitCode;
     }
 }

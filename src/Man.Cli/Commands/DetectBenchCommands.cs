@@ -196,52 +196,28 @@ public static class DetectBenchCommands
             targets.Add(new DetectionTarget(torch.cat([xy, xy + wh], 1), torch.randint(1, 91, [5], generator: g, dtype: ScalarType.Int64)));
         }
         var target = new DetectionTargets(targets, Enumerable.Repeat(new ImageSize(c.Height, c.Width), c.Batch).ToArray(), new ImageSize(ph, pw));
-        GC.Collect();
-        double floor = Runtime.Memory.CurrentRssMiB();
-        var times = new List<double>();
-        for (int i = 0; i < steps + 1; i++)
-        {
-            var t0 = Stopwatch.GetTimestamp();
-            trainer.TrainStep(images, target);
-            if (i > 0) times.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
-        }
-        times.Sort();
-        double median = times.Count % 2 == 1 ? times[times.Count / 2] : 0.5 * (times[times.Count / 2 - 1] + times[times.Count / 2]);
-        return new DetectMemoryResult(c, floor, Runtime.Memory.PeakRssMiB(), median, model.Learner.Plan.ToString(), steps, threads);
+        var learner = model.Learner;
+        var m = BenchHarness.MeasureSteps(() => trainer.TrainStep(images, target), steps, learner.Plan.K, record => learner.AfterBlockBackward += (b, _) => record(b));
+        return new DetectMemoryResult(c, m.FloorMiB, m.PeakMiB, m.StepMsMedian, learner.Plan.ToString(), steps, threads, m.BlockPeaksMiB);
     }
 
     private static int RunAll(IReadOnlyList<DetectMemoryConfig> configs, int steps, int threads, string? jsonPath)
     {
         var results = new List<DetectMemoryResult>();
-        string exe = Environment.ProcessPath ?? "dotnet";
-        string? entry = exe.EndsWith("dotnet", StringComparison.Ordinal) ? System.Reflection.Assembly.GetEntryAssembly()?.Location : null;
         var inv = CultureInfo.InvariantCulture;
         int i = 0;
         foreach (var c in configs)
         {
             i++;
             Console.WriteLine($"[{i}/{configs.Count}] {c.Backbone}-FPN batch {c.Batch} {c.Height}×{c.Width} {c.Method} K={c.K} ({c.Split}) …");
-            var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            if (entry is not null) psi.ArgumentList.Add(entry);
-            foreach (var a in new[]
-                     {
-                         "bench", "detect-memory-one", "--backbone", c.Backbone, "--height", c.Height.ToString(inv), "--width", c.Width.ToString(inv),
-                         "--batch", c.Batch.ToString(inv), "--method", c.Method, "--k", c.K.ToString(inv), "--split", c.Split,
-                         "--steps", steps.ToString(inv), "--threads", threads.ToString(inv),
-                     })
-                psi.ArgumentList.Add(a);
-            using var p = Process.Start(psi)!;
-            var stderrTask = p.StandardError.ReadToEndAsync();
-            string stdout = p.StandardOutput.ReadToEnd();
-            p.WaitForExit();
-            string stderr = stderrTask.Result;
-            var line = stdout.Split('\n').LastOrDefault(l => l.StartsWith('{'));
-            if (p.ExitCode != 0 || line is null)
-            {
-                CliErrors.Error($"configuration {c} failed (exit {p.ExitCode}): {stderr.Trim()}");
-                continue;
-            }
-            results.Add(JsonConvert.DeserializeObject<DetectMemoryResult>(line)!);
+            var result = BenchHarness.RunJsonChild<DetectMemoryResult>(
+            [
+                "bench", "detect-memory-one", "--backbone", c.Backbone, "--height", c.Height.ToString(inv), "--width", c.Width.ToString(inv),
+                "--batch", c.Batch.ToString(inv), "--method", c.Method, "--k", c.K.ToString(inv), "--split", c.Split,
+                "--steps", steps.ToString(inv), "--threads", threads.ToString(inv),
+            ], out string error);
+            if (result is null) CliErrors.Error($"configuration {c} failed ({error})");
+            else results.Add(result);
         }
         var e2e = results.FirstOrDefault(r => r.Config.K == 1);
         var table = new Table().AddColumns("model", "batch", "method", "K", "blocks (units)", "floor MiB", "peak MiB", "peak/e2e", "step ms", "step/e2e");
@@ -258,7 +234,7 @@ public static class DetectBenchCommands
                 ["results"] = JArray.FromObject(results.Select(r => new
                 {
                     r.Config.Backbone, r.Config.Height, r.Config.Width, r.Config.Batch, r.Config.Method, r.Config.K, r.Plan,
-                    floor_mib = Math.Round(r.FloorMiB, 1), peak_mib = Math.Round(r.PeakMiB, 1), step_ms = Math.Round(r.StepMsMedian, 1),
+                    floor_mib = Math.Round(r.FloorMiB, 1), peak_mib = Math.Round(r.PeakMiB, 1), block_peaks_mib = r.BlockPeaksMiB, step_ms = Math.Round(r.StepMsMedian, 1),
                     peak_vs_e2e = e2e is null ? (double?)null : Math.Round(r.PeakMiB / e2e.PeakMiB, 3),
                     step_vs_e2e = e2e is null ? (double?)null : Math.Round(r.StepMsMedian / e2e.StepMsMedian, 3),
                 })),
@@ -347,4 +323,6 @@ public static class DetectBenchCommands
 public sealed record DetectMemoryConfig(string Backbone, int Height, int Width, int Batch, string Method, int K, string Split);
 
 /// <summary>What one fresh process measured.</summary>
-public sealed record DetectMemoryResult(DetectMemoryConfig Config, double FloorMiB, double PeakMiB, double StepMsMedian, string Plan, int Steps, int Threads);
+/// <remarks><c>BlockPeaksMiB</c>: peak RSS per local block and of the optimizer step (see <see cref="StepMeasurement"/>).</remarks>
+public sealed record DetectMemoryResult(DetectMemoryConfig Config, double FloorMiB, double PeakMiB, double StepMsMedian, string Plan, int Steps, int Threads,
+    double[]? BlockPeaksMiB = null);

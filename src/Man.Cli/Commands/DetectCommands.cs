@@ -36,6 +36,7 @@ public static class DetectCommands
         var milestones = new Option<string?>("--milestones") { Description = "Epochs at which the step schedule divides the rate by 10, e.g. 8,11 (default: torchvision's 16,22 of 26 scaled)." };
         var minSize = new Option<int>("--min-size") { Description = "Shorter image side (torchvision 800; CPU demos 256-320).", DefaultValueFactory = _ => 800 };
         var maxSize = new Option<int>("--max-size") { Description = "Cap of the longer side (torchvision 1333).", DefaultValueFactory = _ => 1333 };
+        var norm = new Option<string?>("--backbone-norm") { Description = "frozen (FrozenBatchNorm2d, torchvision's choice with --pretrained) | bn (trainable batch norm, the default from scratch)." };
         var trainable = new Option<int?>("--trainable-layers") { Description = "Trainable backbone stages from layer4, 0..5 (default 3 with --pretrained, 5 from scratch)." };
         var pretrained = new Option<string?>("--pretrained") { Description = "Backbone weights (torchvision ResNet .pth or safetensors); frozen batch norm as torchvision." };
         var roiSamples = new Option<int>("--roi-samples") { Description = "RoIs sampled per image for the box head (torchvision 512).", DefaultValueFactory = _ => 512 };
@@ -54,7 +55,7 @@ public static class DetectCommands
         var common = CommonOptions.Create();
         var cmd = new Command("detect", "Train a ResNet-FPN Faster R-CNN end-to-end or with local learning (greedy, MAN, MAN++).")
         {
-            data, backbone, fpn, method, k, split, epochs, batch, lr, momentum, wd, warmup, schedule, milestones, minSize, maxSize, trainable,
+            data, backbone, fpn, method, k, split, epochs, batch, lr, momentum, wd, warmup, schedule, milestones, minSize, maxSize, trainable, norm,
             pretrained, roiSamples, postTrain, postTest, jitter, noFlip, seed, outDir, resume, maxBatches, maxEval, onBad, synthImages, cacheDir,
         };
         common.AddTo(cmd);
@@ -69,7 +70,7 @@ public static class DetectCommands
                 Epochs = r.GetValue(epochs), BatchSize = r.GetValue(batch), LearningRate = r.GetValue(lr), Momentum = r.GetValue(momentum),
                 WeightDecay = r.GetValue(wd), WarmupIterations = r.GetValue(warmup), Schedule = ParseSchedule(r.GetValue(schedule)!),
                 Milestones = ParseInts(r.GetValue(milestones), "--milestones"), MinSize = r.GetValue(minSize), MaxSize = r.GetValue(maxSize),
-                TrainableLayers = r.GetValue(trainable), Pretrained = r.GetValue(pretrained), RoiSamplesPerImage = r.GetValue(roiSamples),
+                TrainableLayers = r.GetValue(trainable), FrozenBatchNorm = ParseNorm(r.GetValue(norm)), Pretrained = r.GetValue(pretrained), RoiSamplesPerImage = r.GetValue(roiSamples),
                 RpnPostNmsTrain = r.GetValue(postTrain), RpnPostNmsTest = r.GetValue(postTest), Jitter = r.GetValue(jitter), Flip = !r.GetValue(noFlip),
                 Seed = r.GetValue(seed), MaxBatchesPerEpoch = r.GetValue(maxBatches), MaxEvalImages = r.GetValue(maxEval), Workers = common.Workers(r),
             };
@@ -82,7 +83,7 @@ public static class DetectCommands
             string run = r.GetValue(outDir)!;
             AnsiConsole.MarkupLine($"[bold]train detect[/] {Markup.Escape(options.Backbone)}-FPN {options.Method.Name()} K={options.K} ({Markup.Escape(options.Split)}), " +
                                    $"{options.MinSize}/{options.MaxSize} px, batch {options.BatchSize}, lr {options.EffectiveLearningRate.ToString("0.#####", CultureInfo.InvariantCulture)} " +
-                                   $"{options.Schedule.ToString().ToLowerInvariant()}, {options.Epochs} epochs, trainable layers {options.EffectiveTrainableLayers}, device {device}");
+                                   $"{options.Schedule.ToString().ToLowerInvariant()}, {options.Epochs} epochs, trainable layers {options.EffectiveTrainableLayers}{(options.EffectiveFrozenBatchNorm ? ", frozen batch norm" : "")}, device {device}");
             var runner = new DetectionRunner();
             runner.PretrainedLoaded += report => AnsiConsole.WriteLine(report.ToText());
             var history = runner.Train(options, source, run, r.GetValue(resume), device, new ProgressAdapter(new ProgressLine()));
@@ -264,4 +265,12 @@ public static class DetectCommands
         public void Report(DetectionTrainProgress p) =>
             line.Report(new TrainProgress(p.Epoch, p.Epochs, p.Batch, p.Batches, p.ImagesPerSecond, p.Eta, p.BlockLosses, p.S, p.LearningRate));
     }
+
+    private static bool? ParseNorm(string? value) => value?.Trim().ToLowerInvariant() switch
+    {
+        null => null,
+        "frozen" or "frozenbn" => true,
+        "bn" or "batchnorm" => false,
+        _ => throw new ArgumentException($"--backbone-norm takes frozen or bn (got '{value}')."),
+    };
 }

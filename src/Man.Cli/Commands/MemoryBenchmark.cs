@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Man.Local;
 using Man.Local.Training;
@@ -16,7 +15,17 @@ namespace Man.Cli.Commands;
 public sealed record MemoryConfig(string Arch, int Batch, int Size, string Method, int K, string Split);
 
 /// <summary>What one fresh process measured.</summary>
-public sealed record MemoryResult(MemoryConfig Config, double FloorMiB, double PeakMiB, double StepMsMedian, string Plan, int Steps);
+/// <param name="Config">The configuration.</param>
+/// <param name="FloorMiB">RSS after building the model, before the first step.</param>
+/// <param name="PeakMiB">Peak RSS of the process.</param>
+/// <param name="StepMsMedian">Median time of the timed steps.</param>
+/// <param name="Plan">The split plan.</param>
+/// <param name="Steps">Timed steps.</param>
+/// <param name="BlockPeaksMiB">
+/// Peak RSS while each block ran (forward, auxiliary loss, backward), over the timed steps, then the optimizer step's;
+/// measured by resetting VmHWM between blocks (Linux), empty where that is not possible.
+/// </param>
+public sealed record MemoryResult(MemoryConfig Config, double FloorMiB, double PeakMiB, double StepMsMedian, string Plan, int Steps, double[]? BlockPeaksMiB = null);
 
 /// <summary>
 /// <c>man-vision bench memory</c>: peak RSS and median step time of every configuration, each in a fresh process
@@ -59,47 +68,25 @@ public static class MemoryBenchmark
         var g = new Generator().manual_seed(0);
         using var x = torch.randn([c.Batch, 3, c.Size, c.Size], generator: g);
         using var y = torch.randint(0, classes.Count, [c.Batch], generator: g, dtype: ScalarType.Int64);
-        GC.Collect();
-        double floor = Memory.CurrentRssMiB();
-        var times = new List<double>();
-        for (int i = 0; i < steps + 1; i++)
-        {
-            var t0 = Stopwatch.GetTimestamp();
-            trainer.TrainStep(x, y);
-            if (i > 0) times.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
-        }
-        times.Sort();
-        return new MemoryResult(c, floor, Memory.PeakRssMiB(), times[times.Count / 2], model.Learner.Plan.ToString(), steps);
+        var learner = model.Learner;
+        var m = BenchHarness.MeasureSteps(() => trainer.TrainStep(x, y), steps, learner.Plan.K, record => learner.AfterBlockBackward += (b, _) => record(b));
+        return new MemoryResult(c, m.FloorMiB, m.PeakMiB, m.StepMsMedian, learner.Plan.ToString(), steps, m.BlockPeaksMiB);
     }
 
     /// <summary>Runs every configuration in a fresh child process; prints the table and writes json.</summary>
     public static int RunAll(IReadOnlyList<MemoryConfig> configs, int steps, int threads, string? jsonPath)
     {
         var results = new List<MemoryResult>();
-        string exe = Environment.ProcessPath ?? "dotnet";
-        string? entry = exe.EndsWith("dotnet", StringComparison.Ordinal) ? System.Reflection.Assembly.GetEntryAssembly()?.Location : null;
         int i = 0;
         foreach (var c in configs)
         {
             i++;
             Console.WriteLine($"[{i}/{configs.Count}] {c.Arch} batch {c.Batch} {c.Size}² {c.Method} K={c.K} …");
-            var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            if (entry is not null) psi.ArgumentList.Add(entry);
-            foreach (var a in new[] { "bench", "memory-one", "--arch", c.Arch, "--batch", c.Batch.ToString(CultureInfo.InvariantCulture),
-                         "--size", c.Size.ToString(CultureInfo.InvariantCulture), "--method", c.Method, "--k", c.K.ToString(CultureInfo.InvariantCulture),
-                         "--split", c.Split, "--steps", steps.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture) })
-                psi.ArgumentList.Add(a);
-            using var p = Process.Start(psi)!;
-            string stdout = p.StandardOutput.ReadToEnd();
-            string stderr = p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            var line = stdout.Split('\n').LastOrDefault(l => l.StartsWith("{", StringComparison.Ordinal));
-            if (p.ExitCode != 0 || line is null)
-            {
-                CliErrors.Error($"configuration {c} failed (exit {p.ExitCode}): {stderr.Trim()}");
-                continue;
-            }
-            results.Add(JsonConvert.DeserializeObject<MemoryResult>(line)!);
+            var result = BenchHarness.RunJsonChild<MemoryResult>(["bench", "memory-one", "--arch", c.Arch, "--batch", c.Batch.ToString(CultureInfo.InvariantCulture),
+                "--size", c.Size.ToString(CultureInfo.InvariantCulture), "--method", c.Method, "--k", c.K.ToString(CultureInfo.InvariantCulture),
+                "--split", c.Split, "--steps", steps.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture)], out string error);
+            if (result is null) CliErrors.Error($"configuration {c} failed ({error})");
+            else results.Add(result);
         }
         Print(results);
         if (jsonPath is not null)
@@ -112,7 +99,7 @@ public static class MemoryBenchmark
                 ["results"] = JArray.FromObject(results.Select(r => new
                 {
                     r.Config.Arch, r.Config.Batch, r.Config.Size, r.Config.Method, r.Config.K, r.Plan,
-                    floor_mib = Math.Round(r.FloorMiB, 1), peak_mib = Math.Round(r.PeakMiB, 1), step_ms = Math.Round(r.StepMsMedian, 1),
+                    floor_mib = Math.Round(r.FloorMiB, 1), peak_mib = Math.Round(r.PeakMiB, 1), block_peaks_mib = r.BlockPeaksMiB, step_ms = Math.Round(r.StepMsMedian, 1),
                     peak_vs_e2e = Math.Round(r.PeakMiB / E2E(results, r).PeakMiB, 3), step_vs_e2e = Math.Round(r.StepMsMedian / E2E(results, r).StepMsMedian, 3),
                 })),
             };

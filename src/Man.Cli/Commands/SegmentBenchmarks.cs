@@ -18,7 +18,9 @@ namespace Man.Cli.Commands;
 public sealed record SegmentMemoryConfig(string Arch, string Head, int OutputStride, int Batch, int Size, string Method, int K, string Split);
 
 /// <summary>What one fresh process of <c>bench segment-memory</c> measured.</summary>
-public sealed record SegmentMemoryResult(SegmentMemoryConfig Config, double FloorMiB, double PeakMiB, double StepMsMedian, string Plan, string[] Blocks, int Steps);
+/// <remarks><c>BlockPeaksMiB</c>: peak RSS per local block and of the optimizer step (see <see cref="StepMeasurement"/>).</remarks>
+public sealed record SegmentMemoryResult(SegmentMemoryConfig Config, double FloorMiB, double PeakMiB, double StepMsMedian, string Plan, string[] Blocks, int Steps,
+    double[]? BlockPeaksMiB = null);
 
 /// <summary>
 /// Segmentation benchmarks: <c>bench segment-memory</c> (peak RSS and step time of DeepLabV3 training, e2e vs MAN++ K = 4, each
@@ -104,18 +106,9 @@ public static class SegmentBenchmarks
         var g = new Generator().manual_seed(0);
         using var x = torch.randn([c.Batch, 3, c.Size, c.Size], generator: g);
         using var y = torch.randint(0, classes.Count, [c.Batch, c.Size, c.Size], generator: g, dtype: ScalarType.Int64);
-        GC.Collect();
-        double floor = Man.Runtime.Memory.CurrentRssMiB();
-        var times = new List<double>();
-        for (int i = 0; i < steps + 1; i++)
-        {
-            var t0 = Stopwatch.GetTimestamp();
-            trainer.TrainStep(x, y);
-            if (i > 0) times.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
-        }
-        times.Sort();
-        double median = times.Count % 2 == 1 ? times[times.Count / 2] : 0.5 * (times[times.Count / 2 - 1] + times[times.Count / 2]);
-        return new SegmentMemoryResult(c, floor, Man.Runtime.Memory.PeakRssMiB(), median, segmenter.Learner.Plan.ToString(), segmenter.BlockNames().ToArray(), steps);
+        var learner = segmenter.Learner;
+        var m = BenchHarness.MeasureSteps(() => trainer.TrainStep(x, y), steps, learner.Plan.K, record => learner.AfterBlockBackward += (b, _) => record(b));
+        return new SegmentMemoryResult(c, m.FloorMiB, m.PeakMiB, m.StepMsMedian, learner.Plan.ToString(), segmenter.BlockNames().ToArray(), steps, m.BlockPeaksMiB);
     }
 
     /// <summary>Runs every configuration in a fresh child process; prints the table and writes json.</summary>
@@ -123,31 +116,22 @@ public static class SegmentBenchmarks
     {
         var inv = CultureInfo.InvariantCulture;
         var results = new List<SegmentMemoryResult>();
-        string exe = Environment.ProcessPath ?? "dotnet";
-        string? entry = exe.EndsWith("dotnet", StringComparison.Ordinal) ? System.Reflection.Assembly.GetEntryAssembly()?.Location : null;
         int i = 0;
         foreach (var c in configs)
         {
             i++;
             Console.WriteLine($"[{i}/{configs.Count}] {c.Arch} {c.Head} OS{c.OutputStride} batch {c.Batch} {c.Size}² {c.Method} K={c.K} {c.Split} …");
-            var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            if (entry is not null) psi.ArgumentList.Add(entry);
-            foreach (var a in new[] { "bench", "segment-memory-one", "--backbone", c.Arch, "--head", c.Head, "--output-stride", c.OutputStride.ToString(inv),
-                         "--size", c.Size.ToString(inv), "--batch", c.Batch.ToString(inv), "--method", c.Method, "--k", c.K.ToString(inv), "--split", c.Split,
-                         "--steps", steps.ToString(inv), "--threads", threads.ToString(inv) })
-                psi.ArgumentList.Add(a);
-            using var p = Process.Start(psi)!;
-            var stderrTask = p.StandardError.ReadToEndAsync();
-            string stdout = p.StandardOutput.ReadToEnd();
-            p.WaitForExit();
-            string stderr = stderrTask.Result;
-            var line = stdout.Split('\n').LastOrDefault(l => l.StartsWith('{'));
-            if (p.ExitCode != 0 || line is null)
+            var result = BenchHarness.RunJsonChild<SegmentMemoryResult>(
+            [
+                "bench", "segment-memory-one", "--backbone", c.Arch, "--head", c.Head, "--output-stride", c.OutputStride.ToString(inv),
+                "--size", c.Size.ToString(inv), "--batch", c.Batch.ToString(inv), "--method", c.Method, "--k", c.K.ToString(inv), "--split", c.Split,
+                "--steps", steps.ToString(inv), "--threads", threads.ToString(inv),
+            ], out string error);
+            if (result is null)
             {
-                CliErrors.Error($"configuration {c} failed (exit {p.ExitCode}): {stderr.Trim()}");
+                CliErrors.Error($"configuration {c} failed ({error})");
                 continue;
             }
-            var result = JsonConvert.DeserializeObject<SegmentMemoryResult>(line)!;
             results.Add(result);
             Console.WriteLine($"      peak {result.PeakMiB:0} MiB, step {result.StepMsMedian:0} ms");
         }
@@ -172,7 +156,7 @@ public static class SegmentBenchmarks
                 {
                     arch = r.Config.Arch, head = r.Config.Head, output_stride = r.Config.OutputStride, batch = r.Config.Batch, size = r.Config.Size,
                     method = r.Config.Method, k = r.Config.K, split = r.Config.Split, plan = r.Plan, blocks = r.Blocks,
-                    floor_mib = Math.Round(r.FloorMiB, 1), peak_mib = Math.Round(r.PeakMiB, 1), step_ms = Math.Round(r.StepMsMedian, 1),
+                    floor_mib = Math.Round(r.FloorMiB, 1), peak_mib = Math.Round(r.PeakMiB, 1), block_peaks_mib = r.BlockPeaksMiB, step_ms = Math.Round(r.StepMsMedian, 1),
                     peak_vs_e2e = Math.Round(r.PeakMiB / E2E(r).PeakMiB, 3), step_vs_e2e = Math.Round(r.StepMsMedian / E2E(r).StepMsMedian, 3),
                 })),
             };
@@ -220,7 +204,7 @@ public static class SegmentBenchmarks
                     "--batch-size", r.GetValue(batch).ToString(inv), "--lr", r.GetValue(lr).ToString(inv), "--max-batches", r.GetValue(maxBatches).ToString(inv),
                     "--val-size", r.GetValue(valSize).ToString(inv), "--eval-every", r.GetValue(epochs).ToString(inv), "--out", run, "--seed", "0",
                 };
-                int code = DemoCommand.RunChild(args);
+                int code = BenchHarness.RunChild(args);
                 if (code != 0) throw new InvalidOperationException($"the {m.Name()} run failed with exit code {code}.");
                 var metrics = JObject.Parse(File.ReadAllText(Path.Combine(run, SegmentationRunner.MetricsFile)));
                 metrics["wall_minutes"] = clock.Elapsed.TotalMinutes;

@@ -86,7 +86,7 @@ public sealed class LocalTrainer<TTarget> : IDisposable
         foreach (var (g, scale) in groups) g.LearningRate = lr * scale;
         using var scope = NewDisposeScope();
         Learner.train();
-        optimizer.zero_grad();
+        ClearGradients();
         StepResult result;
         try
         {
@@ -94,12 +94,28 @@ public sealed class LocalTrainer<TTarget> : IDisposable
         }
         catch (NonFiniteLossException)
         {
-            optimizer.zero_grad();
+            ClearGradients();
             throw;
         }
         optimizer.step();
+        Learner.AfterOptimizerStep();
         AfterStep?.Invoke(step, result);
         return result;
+    }
+
+    /// <summary>
+    /// Drops every gradient (PyTorch's <c>zero_grad(set_to_none=True)</c>): between steps no gradient memory is held,
+    /// and during a step only the blocks that already ran hold theirs. The optimizers skip parameters without one.
+    /// </summary>
+    public void ClearGradients()
+    {
+        foreach (var p in Learner.TrainableParameters())
+        {
+            var g = p.grad;
+            if (g is null) continue;
+            p.grad = null;
+            g.Dispose();
+        }
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Man.Runtime;
 using Man.Vision.Backbones.Norm;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -72,7 +73,7 @@ public sealed class BasicBlock : ResidualBlock
         var identity = downsample is null ? x : downsample.forward(x);
         var y = relu.forward(bn1.forward(conv1.forward(x)));
         y = bn2.forward(conv2.forward(y));
-        y.add_(identity);
+        y.add_(identity, RootedScalars.One);
         return relu.forward(y).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using Man.Runtime;
 using Man.Vision.Backbones.Internal;
 using Man.Vision.Backbones.Norm;
 using TorchSharp;
@@ -83,7 +84,7 @@ public sealed class Bottleneck : ResidualBlock
         var y = relu.forward(bn1.forward(conv1.forward(x)));
         y = relu.forward(bn2.forward(conv2.forward(y)));
         y = bn3.forward(conv3.forward(y));
-        y.add_(identity);
+        y.add_(identity, RootedScalars.One);
         return relu.forward(y).MoveToOuterDisposeScope();
     }
 }

@@ -23,55 +23,60 @@ public static class PolygonRasterizer
         if (k == 0) return Rle.Empty(height, width);
 
         // Vertices on the fine grid, closed.
-        var fx = new int[k + 1];
-        var fy = new int[k + 1];
+        var x = new int[k + 1];
+        var y = new int[k + 1];
         for (int j = 0; j < k; j++)
         {
-            fx[j] = (int)(Scale * xy[2 * j] + .5);
-            fy[j] = (int)(Scale * xy[2 * j + 1] + .5);
+            x[j] = CInt(Scale * xy[2 * j] + .5);
+            y[j] = CInt(Scale * xy[2 * j + 1] + .5);
         }
-        fx[k] = fx[0];
-        fy[k] = fy[0];
+        x[k] = x[0];
+        y[k] = y[0];
 
-        // Dense boundary points (Bresenham-like, always walking along the major axis in increasing order).
-        var u = new List<int>();
-        var v = new List<int>();
+        // Dense boundary points, always walking along the major axis in increasing order. A repeated vertex gives
+        // 0/0 = NaN as in C, and the cast of NaN is emulated (INT_MIN), so such polygons rasterise as pycocotools'.
+        long total = 0;
+        for (int j = 0; j < k; j++) total += Math.Max(Math.Abs((long)x[j] - x[j + 1]), Math.Abs((long)y[j] - y[j + 1])) + 1;
+        var u = new int[total];
+        var v = new int[total];
+        int m = 0;
         for (int j = 0; j < k; j++)
         {
-            int xs = fx[j], xe = fx[j + 1], ys = fy[j], ye = fy[j + 1];
+            int xs = x[j], xe = x[j + 1], ys = y[j], ye = y[j + 1];
             int dx = Math.Abs(xe - xs), dy = Math.Abs(ys - ye);
             bool flip = (dx >= dy && xs > xe) || (dx < dy && ys > ye);
             if (flip) { (xs, xe) = (xe, xs); (ys, ye) = (ye, ys); }
+            double s = dx >= dy ? (double)(ye - ys) / dx : (double)(xe - xs) / dy;
             if (dx >= dy)
             {
-                double s = dx == 0 ? 0 : (double)(ye - ys) / dx;
                 for (int d = 0; d <= dx; d++)
                 {
                     int t = flip ? dx - d : d;
-                    u.Add(t + xs);
-                    v.Add((int)(ys + s * t + .5));
+                    u[m] = t + xs;
+                    v[m] = CInt(ys + s * t + .5);
+                    m++;
                 }
             }
             else
             {
-                double s = (double)(xe - xs) / dy;
                 for (int d = 0; d <= dy; d++)
                 {
                     int t = flip ? dy - d : d;
-                    v.Add(t + ys);
-                    u.Add((int)(xs + s * t + .5));
+                    v[m] = t + ys;
+                    u[m] = CInt(xs + s * t + .5);
+                    m++;
                 }
             }
         }
 
         // Where the outline crosses a pixel-column centre, back on the pixel grid.
         var starts = new List<long>();
-        for (int j = 1; j < u.Count; j++)
+        for (int j = 1; j < m; j++)
         {
             if (u[j] == u[j - 1]) continue;
             double xd = u[j] < u[j - 1] ? u[j] : u[j] - 1;
             xd = (xd + .5) / Scale - .5;
-            if (Math.Floor(xd) != xd || xd < 0 || xd > width - 1) continue;
+            if (Math.Floor(xd) != xd || xd < 0 || xd > width - 1.0) continue;
             double yd = v[j] < v[j - 1] ? v[j] : v[j - 1];
             yd = (yd + .5) / Scale - .5;
             if (yd < 0) yd = 0;
@@ -98,6 +103,10 @@ public static class PolygonRasterizer
         }
         return new Rle(height, width, counts);
     }
+
+    /// <summary>C's <c>(int)</c> of a double on x86 (NaN and out-of-range values give INT_MIN), as pycocotools computes.</summary>
+    private static int CInt(double value) =>
+        double.IsNaN(value) || value >= 2147483648.0 || value <= -2147483649.0 ? int.MinValue : (int)value;
 
     /// <summary>Rasterises and merges (union) the polygons of one object.</summary>
     public static Rle ToRle(IReadOnlyList<IReadOnlyList<double>> polygons, int height, int width)

@@ -117,7 +117,7 @@ public sealed class Rle : IEquatable<Rle>
         return (xs, ys, xe - xs + 1, ye - ys + 1);
     }
 
-    /// <summary>The union (or the intersection) of masks of one size, as pycocotools <c>merge</c>.</summary>
+    /// <summary>The union (or the intersection) of masks of one size, as pycocotools <c>rleMerge</c> (on the runs).</summary>
     /// <exception cref="ArgumentException">The masks differ in size or none is given.</exception>
     public static Rle Merge(IReadOnlyList<Rle> masks, bool intersect = false)
     {
@@ -128,16 +128,81 @@ public sealed class Rle : IEquatable<Rle>
             if (m.Height != h || m.Width != w)
                 throw new ArgumentException($"Cannot merge a {m.Height}x{m.Width} mask with a {h}x{w} one.");
         if (masks.Count == 1) return masks[0];
-        var merged = new byte[h * w];
-        var one = new byte[h * w];
-        for (int i = 0; i < masks.Count; i++)
+        var cnts = masks[0]._counts;
+        for (int i = 1; i < masks.Count; i++)
         {
-            masks[i].DecodeInto(one);
-            if (i == 0) { one.CopyTo(merged, 0); continue; }
-            for (int k = 0; k < merged.Length; k++)
-                merged[k] = (byte)(intersect ? merged[k] & one[k] : merged[k] | one[k]);
+            uint[] A = cnts, B = masks[i]._counts;
+            var merged = new List<uint>(A.Length + B.Length);
+            uint ca = A.Length > 0 ? A[0] : 0, cb = B.Length > 0 ? B[0] : 0;
+            bool v = false, va = false, vb = false;
+            int a = 1, b = 1;
+            uint cc = 0, ct = 1;
+            while (ct > 0)
+            {
+                uint c = Math.Min(ca, cb);
+                cc += c;
+                ct = 0;
+                ca -= c;
+                if (ca == 0 && a < A.Length) { ca = A[a++]; va = !va; }
+                ct += ca;
+                cb -= c;
+                if (cb == 0 && b < B.Length) { cb = B[b++]; vb = !vb; }
+                ct += cb;
+                bool vp = v;
+                v = intersect ? va && vb : va || vb;
+                if (v != vp || ct == 0) { merged.Add(cc); cc = 0; }
+            }
+            cnts = [.. merged];
         }
-        return Encode(merged, h, w);
+        return new Rle(h, w, cnts);
+    }
+
+    /// <summary>
+    /// Mask IoU as pycocotools' <c>rleIou</c>: 0 when the bounding boxes do not overlap, −1 when the sizes differ,
+    /// otherwise intersection over union, the union being the detection's area for a crowd object.
+    /// </summary>
+    public static double Iou(Rle dt, Rle gt, bool crowd)
+    {
+        ArgumentNullException.ThrowIfNull(dt);
+        ArgumentNullException.ThrowIfNull(gt);
+        var d = dt.ToBbox();
+        var g = gt.ToBbox();
+        if (BoxIou(d.X, d.Y, d.W, d.H, g.X, g.Y, g.W, g.H, crowd) <= 0) return 0;
+        if (dt.Height != gt.Height || dt.Width != gt.Width) return -1;
+        uint[] A = dt._counts, B = gt._counts;
+        uint ca = A[0], cb = B[0], inter = 0, union = 0, ct = 1;
+        bool va = false, vb = false;
+        int a = 1, b = 1;
+        while (ct > 0)
+        {
+            uint c = Math.Min(ca, cb);
+            if (va || vb) { union += c; if (va && vb) inter += c; }
+            ct = 0;
+            ca -= c;
+            if (ca == 0 && a < A.Length) { ca = A[a++]; va = !va; }
+            ct += ca;
+            cb -= c;
+            if (cb == 0 && b < B.Length) { cb = B[b++]; vb = !vb; }
+            ct += cb;
+        }
+        if (inter == 0) union = 1;
+        else if (crowd) union = (uint)dt.Area;
+        return (double)inter / union;
+    }
+
+    /// <summary>
+    /// Box IoU as pycocotools' <c>bbIou</c>: <c>[x, y, w, h]</c> boxes, no +1, union = detection area for a crowd object.
+    /// </summary>
+    public static double BoxIou(double dx, double dy, double dw, double dh, double gx, double gy, double gw, double gh, bool crowd)
+    {
+        double w = Math.Min(dw + dx, gw + gx) - Math.Max(dx, gx);
+        if (w <= 0) return 0;
+        double h = Math.Min(dh + dy, gh + gy) - Math.Max(dy, gy);
+        if (h <= 0) return 0;
+        double da = dw * dh;
+        double inter = w * h;
+        double union = crowd ? da : da + gw * gh - inter;
+        return inter / union;
     }
 
     /// <summary>

@@ -197,11 +197,26 @@ public static class PngCodec
     public static void WriteGray(string path, ReadOnlySpan<byte> values, int width, int height) =>
         Write(path, values, width, height, 0, []);
 
+    /// <summary>An 8-bit greyscale PNG (row-major, <c>height·width</c> bytes) in memory.</summary>
+    public static byte[] EncodeGray(ReadOnlySpan<byte> values, int width, int height)
+    {
+        using var ms = new MemoryStream();
+        Encode(ms, values, width, height, 0, []);
+        return ms.ToArray();
+    }
+
     private static void Write(string path, ReadOnlySpan<byte> values, int width, int height, byte colorType, ReadOnlySpan<byte> palette)
     {
         if (width <= 0 || height <= 0 || values.Length != width * height)
             throw new ArgumentException($"A {width}x{height} PNG needs {(long)width * height} bytes, got {values.Length}.");
         using var fs = File.Create(path);
+        Encode(fs, values, width, height, colorType, palette);
+    }
+
+    private static void Encode(Stream fs, ReadOnlySpan<byte> values, int width, int height, byte colorType, ReadOnlySpan<byte> palette)
+    {
+        if (width <= 0 || height <= 0 || values.Length != width * height)
+            throw new ArgumentException($"A {width}x{height} PNG needs {(long)width * height} bytes, got {values.Length}.");
         fs.Write(Signature);
         var ihdr = new byte[13];
         BinaryPrimitives.WriteUInt32BigEndian(ihdr, (uint)width);

@@ -1,3 +1,4 @@
+using Man.Vision.Data.Masks;
 using static TorchSharp.torch;
 
 namespace Man.Vision.Detection.Evaluation;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Man.Vision.Data.Masks;
 
 namespace Man.Vision.Detection.Evaluation;
 
@@ -74,17 +75,8 @@ public static class CocoEval
     /// <summary>
     /// Box IoU as pycocotools' <c>bbIou</c>: <c>[x, y, w, h]</c> boxes, no +1, union = detection area for a crowd object.
     /// </summary>
-    public static double BoxIou(double dx, double dy, double dw, double dh, double gx, double gy, double gw, double gh, bool crowd)
-    {
-        double w = Math.Min(dw + dx, gw + gx) - Math.Max(dx, gx);
-        if (w <= 0) return 0;
-        double h = Math.Min(dh + dy, gh + gy) - Math.Max(dy, gy);
-        if (h <= 0) return 0;
-        double da = dw * dh;
-        double inter = w * h;
-        double union = crowd ? da : da + gw * gh - inter;
-        return inter / union;
-    }
+    public static double BoxIou(double dx, double dy, double dw, double dh, double gx, double gy, double gw, double gh, bool crowd) =>
+        Rle.BoxIou(dx, dy, dw, dh, gx, gy, gw, gh, crowd);
 
     /// <summary>One image and category with ground truth or detections: pycocotools' non-None <c>evalImgs</c> entries for every area range.</summary>
     private sealed class Cell(int category, int image)
@@ -330,7 +322,7 @@ public static class CocoEval
             var image = _gt.GetImage(d.ImageId);
             if (image.Height <= 0 || image.Width <= 0)
                 throw new InvalidDataException($"Detection #{index} has no mask and image {d.ImageId} has no width/height to rasterise its box.");
-            return (_detectionMasks[index] = Rle.FromBbox(d.X, d.Y, d.Width, d.Height, image.Height, image.Width))!;
+            return (_detectionMasks[index] = PolygonRasterizer.FromBbox(d.X, d.Y, d.Width, d.Height, image.Height, image.Width))!;
         }
 
         /// <summary>Sorts indices by score, highest first; equal scores keep their order (numpy's mergesort of −score).</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Man.Vision.Data.Evaluation;
+using Man.Vision.Data.Masks;
 
 namespace Man.Vision.Detection.Evaluation;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
-using Newtonsoft.Json;
+using Man.Vision.Data.Masks;
 using Newtonsoft.Json.Linq;
+using Newtonsoft.Json;
 
 namespace Man.Vision.Detection.Evaluation;
 
@@ -147,7 +148,7 @@ internal static class CocoJson
         try
         {
             if (counts.Type == JTokenType.String)
-                return Rle.FromString((string)counts!, (int)h, (int)w);
+                return Rle.FromCompressedString((string)counts!, (int)h, (int)w);
             if (counts is JArray list)
             {
                 var runs = new uint[list.Count];
@@ -160,7 +161,7 @@ internal static class CocoJson
                 return new Rle((int)h, (int)w, runs);
             }
         }
-        catch (ArgumentException ex)
+        catch (Exception ex) when (ex is ArgumentException or FormatException)
         {
             throw Error(source, entry, counts, $"invalid RLE: {ex.Message}");
         }

@@ -1,3 +1,4 @@
+using Man.Vision.Data.Masks;
 namespace Man.Vision.Detection.Evaluation;
 
 /// <summary>An image of a COCO ground-truth file (only what evaluation needs).</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
-using Newtonsoft.Json;
+using Man.Vision.Data.Masks;
 using Newtonsoft.Json.Linq;
+using Newtonsoft.Json;
 
 namespace Man.Vision.Detection.Evaluation;
 

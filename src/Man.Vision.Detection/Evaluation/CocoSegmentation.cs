@@ -1,3 +1,4 @@
+using Man.Vision.Data.Masks;
 namespace Man.Vision.Detection.Evaluation;
 
 /// <summary>
@@ -61,13 +62,13 @@ public sealed class CocoSegmentation
             {
                 if (p.Length != 4)
                     throw new InvalidDataException($"The segmentation mixes boxes (4 numbers) and polygons ({p.Length} numbers in polygon {i}).");
-                rles[i] = Rle.FromBbox(p[0], p[1], p[2], p[3], height, width);
+                rles[i] = PolygonRasterizer.FromBbox(p[0], p[1], p[2], p[3], height, width);
             }
             else
             {
                 if (p.Length < 6 || p.Length % 2 != 0)
                     throw new InvalidDataException($"Polygon {i} of the segmentation has {p.Length} numbers; an even count of at least 6 (3 points) is needed.");
-                rles[i] = Rle.FromPolygon(p, height, width);
+                rles[i] = PolygonRasterizer.ToRle(p, height, width);
             }
         }
         return Rle.Merge(rles);

@@ -1,3 +1,4 @@
+using Man.Vision.Data.Masks;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,3 +1,4 @@
+using Man.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -71,7 +72,7 @@ public sealed class FeaturePyramidNetwork : nn.Module<OrderedDictionary<string, 
         {
             Tensor lateral = inner_blocks[i].call(maps[i]);
             Tensor topDown = nn.functional.interpolate(lastInner, size: [lateral.shape[^2], lateral.shape[^1]], mode: InterpolationMode.Nearest);
-            lastInner = lateral + topDown;
+            lastInner = lateral.add(topDown, RootedScalars.One);
             results[i] = layer_blocks[i].call(lastInner);
         }
         var output = new OrderedDictionary<string, Tensor>();

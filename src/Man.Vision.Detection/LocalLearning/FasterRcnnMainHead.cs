@@ -70,7 +70,7 @@ public sealed class FasterRcnnMainHead : MainHead<DetectionTargets>
         var maps = new OrderedDictionary<string, Tensor>();
         for (int i = 0; i < Taps.Count; i++)
         {
-            // The engine passes the model's last unit output as `last`, not among `outputs`: the last tap (c5) may be it.
+            // The engine lists every requested unit (the last one too, as RunUnits does); callers that pass only `last` for c5 still work.
             Tensor? map = outputs.TryGetValue(Taps[i].UnitIndex, out Tensor? m) ? m : i == Taps.Count - 1 ? last : null;
             if (map is null)
                 throw new ArgumentException($"The output of unit {Taps[i].UnitIndex} (FPN input {i}) is missing; got units {string.Join(", ", outputs.Keys)}.", nameof(outputs));

@@ -74,7 +74,8 @@ public sealed class BoxCoder
         if (relCodes.shape[0] != refs.shape[0])
             throw new ArgumentException($"{relCodes.shape[0]} codes for {refs.shape[0]} reference boxes.", nameof(relCodes));
         Tensor decoded = DecodeSingle(relCodes, refs);
-        return decoded.reshape(refs.shape[0], -1, 4).MoveToOuterDisposeScope();
+        // Explicit K: with no references (an image without proposals) -1 would be ambiguous.
+        return decoded.reshape(refs.shape[0], relCodes.shape[1] / 4, 4).MoveToOuterDisposeScope();
     }
 
     /// <summary>Decodes codes <c>[N, 4·K]</c> against references <c>[N, 4]</c> (xyxy): boxes <c>[N, 4·K]</c> xyxy.</summary>

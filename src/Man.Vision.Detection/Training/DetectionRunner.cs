@@ -67,7 +67,7 @@ public sealed class DetectionRunner
         string metricsPath = Path.Combine(runDir, MetricsFile);
         bool resuming = resume && File.Exists(last);
         var config = new DetectionModelConfig(options.Backbone.ToLowerInvariant(), options.Method, options.K, options.Split, data.Classes, data.CategoryIds,
-            options.MinSize, options.MaxSize, options.EffectiveTrainableLayers, FrozenBatchNorm: options.IsPretrained, options.EmaMomentum,
+            options.MinSize, options.MaxSize, options.EffectiveTrainableLayers, FrozenBatchNorm: options.EffectiveFrozenBatchNorm, options.EmaMomentum,
             options.RoiSamplesPerImage, options.RpnPostNmsTrain, options.RpnPostNmsTest);
         if (resuming) CheckResumable(last, config);
         using var model = DetectionModel.Create(config, options.Seed, resuming ? null : options.Pretrained, device);
@@ -242,8 +242,8 @@ public sealed class DetectionRunner
         if (saved.Backbone != config.Backbone || saved.Method != config.Method || saved.MinSize != config.MinSize || saved.MaxSize != config.MaxSize
             || saved.TrainableLayers != config.TrainableLayers || saved.FrozenBatchNorm != config.FrozenBatchNorm)
             throw new CheckpointException(checkpoint,
-                $"it was trained as {saved.Backbone} {saved.Method.Name()} {saved.MinSize}/{saved.MaxSize} px, trainable layers {saved.TrainableLayers}{(saved.FrozenBatchNorm ? ", pretrained" : "")}; " +
-                $"this run asks for {config.Backbone} {config.Method.Name()} {config.MinSize}/{config.MaxSize} px, trainable layers {config.TrainableLayers}{(config.FrozenBatchNorm ? ", pretrained" : "")}.");
+                $"it was trained as {saved.Backbone} {saved.Method.Name()} {saved.MinSize}/{saved.MaxSize} px, trainable layers {saved.TrainableLayers}{(saved.FrozenBatchNorm ? ", frozen batch norm" : "")}; " +
+                $"this run asks for {config.Backbone} {config.Method.Name()} {config.MinSize}/{config.MaxSize} px, trainable layers {config.TrainableLayers}{(config.FrozenBatchNorm ? ", frozen batch norm" : "")}.");
     }
 
     /// <summary>The number that picks the best checkpoint: VOC AP50 on VOC data, COCO AP otherwise.</summary>
@@ -277,6 +277,7 @@ public sealed class DetectionRunner
             ["schedule"] = options.Schedule.ToString().ToLowerInvariant(),
             ["milestones"] = options.Schedule == DetectionSchedule.Step ? new JArray(options.EffectiveMilestones) : null,
             ["trainable_layers"] = options.EffectiveTrainableLayers,
+            ["frozen_batch_norm"] = options.EffectiveFrozenBatchNorm,
             ["roi_samples_per_image"] = options.RoiSamplesPerImage,
             ["rpn_post_nms_train"] = options.RpnPostNmsTrain,
             ["rpn_post_nms_test"] = options.RpnPostNmsTest,

@@ -114,6 +114,16 @@ public sealed record DetectionTrainOptions
     /// <summary>True when the backbone starts from pretrained weights (torchvision then uses frozen batch norm).</summary>
     public bool IsPretrained => Pretrained is not null;
 
+    /// <summary>
+    /// Frozen batch norm in the backbone (detectron2's FrozenBN); null for torchvision's choice: frozen with pretrained
+    /// weights, trainable batch norm from scratch. Set false to fine-tune the statistics and affine parameters too
+    /// (weights pretrained on other image sizes, e.g. CIFAR-10).
+    /// </summary>
+    public bool? FrozenBatchNorm { get; init; }
+
+    /// <summary>The batch norm kind the run uses (<see cref="FrozenBatchNorm"/> or its default).</summary>
+    public bool EffectiveFrozenBatchNorm => FrozenBatchNorm ?? IsPretrained;
+
     /// <summary>The trainable stages actually used.</summary>
     public int EffectiveTrainableLayers => TrainableLayers ?? (IsPretrained ? 3 : 5);
 

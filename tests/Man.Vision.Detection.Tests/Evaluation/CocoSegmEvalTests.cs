@@ -1,4 +1,5 @@
 using Man.Testing;
+using Man.Vision.Data.Masks;
 using Man.Vision.Detection.Evaluation;
 using static TorchSharp.torch;
 

@@ -1,4 +1,5 @@
 using Man.Testing;
+using Man.Vision.Data.Masks;
 using Man.Vision.Detection.Evaluation;
 using Newtonsoft.Json.Linq;
 
@@ -45,7 +46,7 @@ public sealed class RleTests
         {
             int h = rng.Next(1, 40), w = rng.Next(1, 40);
             var rle = Rle.Encode(RandomMask(rng, h, w), h, w);
-            var back = Rle.FromString(rle.ToCompressedString(), h, w);
+            var back = Rle.FromCompressedString(rle.ToCompressedString(), h, w);
             Assert.Equal(rle.Counts, back.Counts);
         }
     }
@@ -103,7 +104,7 @@ public sealed class RleTests
     public void IntegerBoxesRasteriseToTheirPixels()
     {
         // rleFrBbox of [2, 3, 5, 4] covers x = 2..6, y = 3..6: 20 pixels, and its bounding box is the box itself.
-        var rle = Rle.FromBbox(2, 3, 5, 4, 10, 12);
+        var rle = PolygonRasterizer.FromBbox(2, 3, 5, 4, 10, 12);
         Assert.Equal(20, rle.Area);
         Assert.Equal((2.0, 3.0, 5.0, 4.0), rle.ToBbox());
         var decoded = rle.Decode();
@@ -118,7 +119,7 @@ public sealed class RleTests
         // Right triangle (0,0), (10,0), (0,10): pixel (x, y) whose centre (x+.5, y+.5) is inside satisfies x + y ≤ 9,
         // 55 pixels; rleFrPoly's boundary rounding adds the diagonal pixels touched at their centre (x + y = 9 is on
         // the inside already), so the area lies between 55 and the polygon area 50 + half the diagonal.
-        var rle = Rle.FromPolygon([0, 0, 10, 0, 0, 10], 12, 12);
+        var rle = PolygonRasterizer.ToRle([0, 0, 10, 0, 0, 10], 12, 12);
         Assert.InRange(rle.Area, 45, 60);
         var (x, y, w, h) = rle.ToBbox();
         Assert.Equal((0.0, 0.0), (x, y));
@@ -130,8 +131,8 @@ public sealed class RleTests
     public void InvalidRlesAreRejected()
     {
         Assert.Throws<ArgumentException>(() => new Rle(2, 2, [1, 2]));            // covers 3 of 4 pixels
-        Assert.Throws<ArgumentException>(() => Rle.FromString("1{", 2, 2));      // '{' is outside the alphabet
-        Assert.Throws<ArgumentException>(() => Rle.FromString("13", 3, 3));      // covers 4 of 9 pixels
+        Assert.Throws<FormatException>(() => Rle.FromCompressedString("1{", 2, 2));        // '{' is outside the alphabet
+        Assert.Throws<ArgumentException>(() => Rle.FromCompressedString("13", 3, 3));      // covers 4 of 9 pixels
         Assert.Throws<ArgumentException>(() => Rle.Merge([new Rle(1, 1, [1]), new Rle(1, 2, [2])]));
     }
 
@@ -148,7 +149,7 @@ public sealed class RleTests
         ];
         foreach (var poly in polygons)
         {
-            var rle = Rle.FromPolygon(poly, 22, 21);
+            var rle = PolygonRasterizer.ToRle(poly, 22, 21);
             var mask = rle.Decode();
             int inside = 0, differ = 0;
             for (int y = 0; y < 22; y++)

@@ -99,6 +99,26 @@ public sealed class TinyFasterRcnnTests
     }
 
     [Fact]
+    public void AnImageWithoutProposalsGetsNoDetectionsAndTheOtherImageKeepsItsOwn()
+    {
+        using var scope = NewDisposeScope();
+        var (model, _, images, _) = Load();
+        model.eval();
+        using var noGrad = no_grad();
+        var (batch, _) = model.Transform.Apply(images, null, training: false);
+        var features = model.Backbone.call(batch.Tensors);
+        var (proposals, _) = model.Rpn.Forward(batch, features.Values.ToList(), null);
+        var both = model.RoiHeads.Predict(features, proposals, batch.ImageSizes);
+        var emptyFirst = model.RoiHeads.Predict(features, [zeros(0, 4), proposals[1]], batch.ImageSizes);
+        Assert.Equal(0, emptyFirst[0].Boxes.shape[0]);
+        Assert.Equal([0L, 4L], emptyFirst[0].Boxes.shape);
+        Assert.True(both[1].Scores.shape[0] > 0);
+        Assert.Equal(both[1].Scores.data<float>().ToArray(), emptyFirst[1].Scores.data<float>().ToArray());
+        var none = model.RoiHeads.Predict(features, [zeros(0, 4), zeros(0, 4)], batch.ImageSizes);
+        Assert.All(none, d => Assert.Equal(0, d.Labels.shape[0]));
+    }
+
+    [Fact]
     public void DegenerateTargetBoxesAreRejectedWithTheBox()
     {
         using var scope = NewDisposeScope();

@@ -51,4 +51,13 @@ public sealed class BoxCoderTests
         float side = (box[0, 2] - box[0, 0]).item<float>();
         Assert.Equal(10 * 1000.0 / 16, side, 2);
     }
+
+    [Fact]
+    public void DecodingWithoutReferencesGivesAnEmptyBoxTensorOfTheRightShape()
+    {
+        using var scope = NewDisposeScope();
+        var coder = new BoxCoder((10, 10, 5, 5));
+        Tensor boxes = coder.Decode(zeros(0, 12), [zeros(0, 4)]);
+        Assert.Equal(new long[] { 0, 3, 4 }, boxes.shape);
+    }
 }
