@@ -124,7 +124,21 @@ public sealed class PrefetchLoader<TSample, TBatch>
                 long start = Stopwatch.GetTimestamp();
                 try
                 {
-                    var batch = Build(plan[b], b, epoch, token, ref skipped);
+                    int skippedHere = 0;
+                    TBatch? batch;
+                    try
+                    {
+                        batch = Build(plan[b], b, epoch, token, ref skippedHere);
+                    }
+                    catch (System.Runtime.InteropServices.ExternalException) when (!token.IsCancellationRequested)
+                    {
+                        // A native error in a transform can be TorchSharp's race between a temporary Scalar's finalizer
+                        // and the call using it (see Man.Runtime.RootedScalars). Samples are seeded by (epoch, index), so
+                        // building the batch again gives exactly the same batch; a real error fails again and surfaces.
+                        skippedHere = 0;
+                        batch = Build(plan[b], b, epoch, token, ref skippedHere);
+                    }
+                    Interlocked.Add(ref skipped, skippedHere);
                     if (!results[b].TrySetResult(batch)) batch?.Dispose();
                 }
                 catch (OperationCanceledException) when (token.IsCancellationRequested)
