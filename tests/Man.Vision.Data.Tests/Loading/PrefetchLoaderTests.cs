@@ -209,6 +209,30 @@ public sealed class PrefetchLoaderTests
     }
 
     [Fact]
+    public void A_native_error_in_a_batch_is_retried_once_and_gives_the_same_batch()
+    {
+        var options = new LoaderOptions { BatchSize = 3, Workers = 2, Seed = 7, Shuffle = true };
+        var expected = Drain(Make(12, options), 1);
+        int failures = 0;
+        var flaky = Make(12, options, onBuild: b =>
+        {
+            // The first build of batch 2 fails as TorchSharp's scalar race does (a native ExternalException).
+            if (b == 2 && Interlocked.Increment(ref failures) == 1)
+                throw new System.Runtime.InteropServices.ExternalException("Unknown scalar type.");
+        });
+        var actual = Drain(flaky, 1);
+        Assert.Equal(2, failures);
+        Assert.Equal(expected.Select(b => b.Indices), actual.Select(b => b.Indices));
+        Assert.Equal(expected.Select(b => b.Draws), actual.Select(b => b.Draws));
+        Assert.Equal(expected.Select(b => b.CollateDraw), actual.Select(b => b.CollateDraw));
+        Assert.Equal(expected.Select(b => b.Values), actual.Select(b => b.Values));
+
+        // An error that persists surfaces after the one retry.
+        var broken = Make(12, options, onBuild: b => { if (b == 1) throw new System.Runtime.InteropServices.ExternalException("persistent"); });
+        Assert.Throws<System.Runtime.InteropServices.ExternalException>(() => Drain(broken, 1));
+    }
+
+    [Fact]
     public void Options_are_validated()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new LoaderOptions { BatchSize = 0 });
