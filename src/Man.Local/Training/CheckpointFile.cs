@@ -17,23 +17,80 @@ public static class CheckpointFile
     /// <summary>Writes <paramref name="header"/> and <paramref name="payload"/> to <paramref name="path"/> atomically.</summary>
     public static void Write(string path, JObject header, byte[] payload)
     {
-        header["payload_length"] = payload.LongLength;
-        header["payload_sha256"] = Convert.ToHexString(SHA256.HashData(payload));
-        byte[] json = Encoding.UTF8.GetBytes(header.ToString(Formatting.None));
+        ArgumentNullException.ThrowIfNull(payload);
+        Write(path, header, s => s.Write(payload));
+    }
+
+    /// <summary>
+    /// Writes <paramref name="header"/> and the payload that <paramref name="writePayload"/> produces to
+    /// <paramref name="path"/> atomically, without holding the payload in memory: it is streamed (and hashed) into
+    /// a temporary file, then copied behind the header into a second temporary file that is flushed and renamed.
+    /// </summary>
+    public static void Write(string path, JObject header, Action<Stream> writePayload)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(writePayload);
         string full = System.IO.Path.GetFullPath(path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
         string tmp = full + $".{Environment.ProcessId}.tmp";
-        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
-        using (var w = new BinaryWriter(fs))
+        string payloadTmp = full + $".{Environment.ProcessId}.payload.tmp";
+        try
         {
-            w.Write(Magic);
-            w.Write(json.Length);
-            w.Write(json);
-            w.Write(payload);
-            w.Flush();
-            fs.Flush(flushToDisk: true);
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long length;
+            using (var ps = new FileStream(payloadTmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+            using (var hashing = new HashingStream(ps, hash))
+            {
+                writePayload(hashing);
+                hashing.Flush();
+                length = hashing.Length;
+            }
+            header["payload_length"] = length;
+            header["payload_sha256"] = Convert.ToHexString(hash.GetHashAndReset());
+            byte[] json = Encoding.UTF8.GetBytes(header.ToString(Formatting.None));
+            using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+            {
+                using (var w = new BinaryWriter(fs, Encoding.UTF8, leaveOpen: true))
+                {
+                    w.Write(Magic);
+                    w.Write(json.Length);
+                    w.Write(json);
+                }
+                using (var ps = new FileStream(payloadTmp, FileMode.Open, FileAccess.Read, FileShare.None, 1 << 20))
+                    ps.CopyTo(fs, 1 << 20);
+                fs.Flush(flushToDisk: true);
+            }
+            File.Move(tmp, full, overwrite: true);
         }
-        File.Move(tmp, full, overwrite: true);
+        finally
+        {
+            File.Delete(payloadTmp);
+            if (File.Exists(tmp)) File.Delete(tmp);
+        }
+    }
+
+    /// <summary>A write-only stream that hashes what passes through it and counts the bytes.</summary>
+    private sealed class HashingStream(Stream inner, IncrementalHash hash) : Stream
+    {
+        private long length;
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => length;
+        public override long Position { get => length; set => throw new NotSupportedException(); }
+        public override void Flush() => inner.Flush();
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            hash.AppendData(buffer);
+            inner.Write(buffer);
+            length += buffer.Length;
+        }
     }
 
     /// <summary>Reads only the header.</summary>

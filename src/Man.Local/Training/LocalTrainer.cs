@@ -124,16 +124,6 @@ public sealed class LocalTrainer<TTarget> : IDisposable
     /// </summary>
     public void Save(string path, IReadOnlyDictionary<string, string>? meta = null)
     {
-        using var ms = new MemoryStream();
-        using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true))
-        {
-            Learner.save(w);
-            ((OptimizerHelper)optimizer).save_state_dict(w);
-            using var rng = torch.random.get_rng_state();
-            var bytes = rng.data<byte>().ToArray();
-            w.Write(bytes.Length);
-            w.Write(bytes);
-        }
         var header = new JObject
         {
             ["format"] = "man-vision-checkpoint",
@@ -155,7 +145,17 @@ public sealed class LocalTrainer<TTarget> : IDisposable
             ["s"] = new JArray(Learner.SValues.Select(v => double.IsNaN(v) ? null : (object?)v)),
             ["meta"] = JObject.FromObject(meta ?? new Dictionary<string, string>()),
         };
-        CheckpointFile.Write(path, header, ms.ToArray());
+        // The payload is streamed to disk: holding it in memory cost twice the model and optimizer state at every save.
+        CheckpointFile.Write(path, header, stream =>
+        {
+            using var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+            Learner.save(w);
+            ((OptimizerHelper)optimizer).save_state_dict(w);
+            using var rng = torch.random.get_rng_state();
+            var bytes = rng.data<byte>().ToArray();
+            w.Write(bytes.Length);
+            w.Write(bytes);
+        });
     }
 
     /// <summary>The task metadata stored in a checkpoint (throws <see cref="CheckpointException"/> on a bad file).</summary>
