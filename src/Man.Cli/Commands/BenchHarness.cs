@@ -44,10 +44,15 @@ public static class BenchHarness
         return JsonConvert.DeserializeObject<T>(line);
     }
 
-    /// <summary>Runs this program again with <paramref name="args"/>, its output going to this console; returns the exit code.</summary>
-    public static int RunChild(IEnumerable<string> args)
+    /// <summary>
+    /// Runs this program again with <paramref name="args"/> (and <paramref name="environment"/> added to its
+    /// environment), its output going to this console; returns the exit code.
+    /// </summary>
+    public static int RunChild(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
-        using var p = Process.Start(ChildStart(args))!;
+        var psi = ChildStart(args);
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
+        using var p = Process.Start(psi)!;
         p.WaitForExit();
         return p.ExitCode;
     }
