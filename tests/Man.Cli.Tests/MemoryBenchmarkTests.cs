@@ -18,9 +18,9 @@ public sealed class MemoryBenchmarkTests(ITestOutputHelper output)
         if (!File.Exists("/proc/self/clear_refs")) return; // per-block peaks need Linux's VmHWM reset
         var blocks = result["BlockPeaksMiB"]!.Values<double>().ToArray();
         Assert.Equal(5, blocks.Length); // four blocks, then the optimizer step
-        Assert.All(blocks, b => Assert.InRange(b, floor, peak + 1e-6));
+        Assert.All(blocks, b => Assert.InRange(b, floor - 0.05, peak + 0.05)); // block peaks are rounded to 0.1 MiB
         // The overall peak is the largest of the per-block readings (or the warm-up step's, which may be higher).
-        Assert.True(peak >= blocks.Max());
+        Assert.True(peak >= blocks.Max() - 0.05);
         Assert.True(result.Value<double>("StepMsMedian") > 0);
     }
 }
