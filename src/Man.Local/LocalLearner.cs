@@ -121,6 +121,29 @@ public sealed class LocalLearner<TTarget> : nn.Module
         for (int b = 0; b < k; b++)
         {
             using var scope = NewDisposeScope();
+            bool recompute = Options.RecomputeBlocks && b + 1 < k;
+            if (recompute)
+            {
+                // First pass without a graph; the auxiliary pass starts from a leaf holding the block output and its
+                // gradient is then sent through the block's second, graph-keeping pass. Each pass frees its own tensors.
+                Tensor rng = torch.random.get_rng_state();
+                var (output, keptHere) = ForwardWithoutGraph(b, x);
+                foreach (var (u, t) in keptHere) kept[u] = t.MoveToOuterDisposeScope();
+                var (v, outputGrad) = AuxiliaryPass(b, output, target, input);
+                if (outputGrad is not null)
+                {
+                    // The second pass makes the same output: the first one's is let go so that only one is alive.
+                    output.Dispose();
+                    output = BackwardAgain(b, x, outputGrad, rng);
+                }
+                blockLosses[b] = v;
+                AfterBlockBackward?.Invoke(b, v);
+                aux[b].UpdateMomentumCopy(units[Plan.Start(b + 1)], Options.EmaMomentum);
+                var following = output.MoveToOuterDisposeScope();
+                if (!ReferenceEquals(x, input)) x.Dispose();
+                x = following;
+                continue;
+            }
             var h = x.detach();
             for (int u = Plan.Start(b); u < Plan.End(b); u++)
             {
@@ -162,6 +185,58 @@ public sealed class LocalLearner<TTarget> : nn.Module
         }
         step++;
         return new StepResult(blockLosses, named, SValues);
+    }
+
+    /// <summary>A block's forward without a graph: its output and the outputs of its units the main head asks for (detached).</summary>
+    private (Tensor Output, Dictionary<int, Tensor> Kept) ForwardWithoutGraph(int block, Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var keptHere = new Dictionary<int, Tensor>();
+        var h = input.detach();
+        for (int u = Plan.Start(block); u < Plan.End(block); u++)
+        {
+            h = units[u].call(h);
+            if (keep.Contains(u)) keptHere[u] = h.detach().MoveToOuterDisposeScope();
+        }
+        return (h.MoveToOuterDisposeScope(), keptHere);
+    }
+
+    /// <summary>The auxiliary network's forward and backward on a leaf holding the block output: the loss and the output's gradient.</summary>
+    private (double Loss, Tensor? OutputGrad) AuxiliaryPass(int block, Tensor output, TTarget target, Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var leaf = output.detach().requires_grad_(true);
+        var loss = aux[block].Loss(leaf, target, input);
+        double v = loss.ToDouble();
+        if (!double.IsFinite(v)) throw new NonFiniteLossException(step, block, $"block{block}", v);
+        if (loss.requires_grad) loss.backward();
+        return (v, leaf.grad?.detach().MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The second pass of a recomputed block: the same random state as the first pass, the block's forward with a
+    /// graph, backward of the output gradient; the buffers (batch-norm statistics) are put back to their values after
+    /// the first pass, so the step updates them once, as without recomputation. Returns the block output (detached).
+    /// </summary>
+    private Tensor BackwardAgain(int block, Tensor input, Tensor outputGrad, Tensor rngState)
+    {
+        using var scope = NewDisposeScope();
+        var buffers = new List<(Tensor Buffer, Tensor Saved)>();
+        using (torch.no_grad())
+            for (int u = Plan.Start(block); u < Plan.End(block); u++)
+                foreach (var (_, buffer) in units[u].named_buffers())
+                    buffers.Add((buffer, buffer.clone()));
+        var after = torch.random.get_rng_state();
+        torch.random.set_rng_state(rngState);
+        var h = input.detach();
+        for (int u = Plan.Start(block); u < Plan.End(block); u++) h = units[u].call(h);
+        if (h.requires_grad) h.backward([outputGrad]);
+        outputGrad.Dispose();
+        torch.random.set_rng_state(after);
+        using (torch.no_grad())
+            foreach (var (buffer, saved) in buffers) buffer.copy_(saved);
+        return h.detach().MoveToOuterDisposeScope();
     }
 
     /// <summary>

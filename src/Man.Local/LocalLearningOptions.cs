@@ -23,6 +23,15 @@ public sealed record LocalLearningOptions
     public bool ClampS { get; init; } = true;
 
     /// <summary>
+    /// Recompute each early block instead of keeping its graph through the auxiliary pass (false by default). The block
+    /// first runs without a graph; its auxiliary network's forward and backward then give the gradient of the block
+    /// output; the block runs again with a graph and back-propagates that gradient. Peak memory becomes the larger of
+    /// the block's and the auxiliary network's activations instead of their sum, for one more forward pass of every
+    /// early block. Gradients, outputs, batch-norm statistics and random draws are those of the plain step.
+    /// </summary>
+    public bool RecomputeBlocks { get; init; }
+
+    /// <summary>
     /// Start LB and EMA from the current weights of the unit they copy (true) instead of fresh initialisation
     /// (false, as the reference code).
     /// </summary>

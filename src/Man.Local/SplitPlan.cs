@@ -73,7 +73,11 @@ public sealed record SplitPlan
     /// Optional extra cost of a block that ends just before unit j (index j), e.g. the auxiliary network built at that
     /// boundary (MAN/MAN++ run two copies of unit j there); the last block has no boundary.
     /// </param>
-    public static SplitPlan Balanced(int k, IReadOnlyList<double> costs, IReadOnlyList<double>? boundaryCosts = null)
+    /// <param name="recompute">
+    /// The block is recomputed (<see cref="LocalLearningOptions.RecomputeBlocks"/>): its graph and the boundary's are
+    /// never alive together, so a block costs the larger of the two instead of their sum.
+    /// </param>
+    public static SplitPlan Balanced(int k, IReadOnlyList<double> costs, IReadOnlyList<double>? boundaryCosts = null, bool recompute = false)
     {
         int n = costs.Count;
         CheckK(k, n);
@@ -93,7 +97,8 @@ public sealed record SplitPlan
             for (int i = b; i <= n; i++)
                 for (int j = b - 1; j < i; j++)
                 {
-                    double v = Math.Max(best[b - 1, j], prefix[i] - prefix[j] + Boundary(i));
+                    double block = prefix[i] - prefix[j];
+                    double v = Math.Max(best[b - 1, j], recompute ? Math.Max(block, Boundary(i)) : block + Boundary(i));
                     if (v < best[b, i]) { best[b, i] = v; cut[b, i] = j; }
                 }
         var starts = new int[k];

@@ -190,6 +190,60 @@ public sealed class LocalLearnerTests
         h2.remove();
     }
 
+    [Theory]
+    [InlineData(LocalMethod.Greedy)]
+    [InlineData(LocalMethod.InfoPro)]
+    [InlineData(LocalMethod.ManPlusPlus)]
+    public void Recomputing_blocks_gives_the_same_training_as_keeping_their_graphs(LocalMethod method)
+    {
+        using var scope = NewDisposeScope();
+        var (netA, _, learnerA) = Toy.Build(method, 3);
+        var (netB, _, learnerB) = Toy.Build(method, 3, recompute: true);
+        using var trainerA = new LocalTrainer<Tensor>(learnerA, Sgd());
+        using var trainerB = new LocalTrainer<Tensor>(learnerB, Sgd());
+        for (int i = 0; i < 3; i++)
+        {
+            var (x, y) = Toy.Batch(20 + i);
+            torch.manual_seed(i);
+            var a = trainerA.TrainStep(x, y);
+            double drawA = torch.rand(1).ToDouble();
+            torch.manual_seed(i);
+            var b = trainerB.TrainStep(x, y);
+            double drawB = torch.rand(1).ToDouble();
+            for (int block = 0; block < 3; block++) Assert.Equal(a.BlockLosses[block], b.BlockLosses[block], 6);
+            // The random stream continues as without recomputation.
+            Assert.Equal(drawA, drawB);
+        }
+        // Weights, EMA copies, s and batch-norm statistics (updated once per step, not twice) all agree.
+        var sa = learnerA.state_dict();
+        foreach (var (name, t) in learnerB.state_dict())
+            Assert.True(Toy.MaxAbsDiff(t.to_type(ScalarType.Float64), sa[name].to_type(ScalarType.Float64)) < 1e-6, $"{name}: {Toy.MaxAbsDiff(t.to_type(ScalarType.Float64), sa[name].to_type(ScalarType.Float64))}");
+        Assert.Contains(netB.named_buffers(), kv => kv.name.EndsWith("num_batches_tracked", StringComparison.Ordinal) && kv.buffer.ToInt64() == 3);
+    }
+
+    [Fact]
+    public void A_recomputed_block_runs_first_without_a_graph_then_with_one()
+    {
+        using var scope = NewDisposeScope();
+        var (net, _, learner) = Toy.Build(LocalMethod.ManPlusPlus, 2, recompute: true);
+        var flags = new List<(int Unit, bool Graph)>();
+        var hooks = Enumerable.Range(0, net.Count).Select(u => ((nn.Module<Tensor, Tensor>)net[u]).register_forward_hook((_, _, output) =>
+        {
+            flags.Add((u, output.requires_grad));
+            return output;
+        })).ToList();
+        learner.train();
+        var (x, y) = Toy.Batch(4);
+        learner.Step(x, y);
+        int boundary = learner.Plan.Start(1);
+        // Block 0: a pass without a graph (the auxiliary network learns from its output), then the pass that back-propagates.
+        var block0 = Enumerable.Range(0, boundary);
+        Assert.Equal(block0.Select(u => (u, false)).Concat(block0.Select(u => (u, true))), flags.Where(f => f.Unit < boundary));
+        // The last block has no auxiliary network and runs once, with its graph.
+        Assert.Equal(Enumerable.Range(boundary, net.Count - boundary).Select(u => (u, true)), flags.Where(f => f.Unit >= boundary));
+        foreach (var h in hooks) h.remove();
+    }
+
     [Fact]
     public void Steps_leak_no_tensors()
     {

@@ -35,13 +35,14 @@ public static class BenchCommands
         var json = new Option<string?>("--json") { DefaultValueFactory = _ => "bench-memory.json" };
         var quick = new Option<bool>("--quick") { Description = "Only CIFAR ResNet-32 with K 1, 4, 8." };
         var arch = new Option<string?>("--arch") { Description = "Only this architecture." };
+        var recompute = new Option<bool>("--recompute") { Description = "Measure every local configuration also with recomputed early blocks." };
         var cmd = new Command("memory", "Peak memory and median step time of e2e vs local learning, each configuration in a fresh process.")
-        { methods, split, steps, threads, json, quick, arch };
+        { methods, split, steps, threads, json, quick, arch, recompute };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
             var ms = r.GetValue(methods)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(m => LocalMethods.Parse(m).Name()).ToList();
-            var configs = MemoryBenchmark.DefaultConfigs(r.GetValue(split)!, ms, r.GetValue(quick));
+            var configs = MemoryBenchmark.DefaultConfigs(r.GetValue(split)!, ms, r.GetValue(quick), r.GetValue(recompute));
             if (r.GetValue(arch) is string a) configs = configs.Where(c => c.Arch == a).ToList();
             return MemoryBenchmark.RunAll(configs, r.GetValue(steps), r.GetValue(threads), r.GetValue(json));
         }));
@@ -58,12 +59,13 @@ public static class BenchCommands
         var split = new Option<string>("--split") { DefaultValueFactory = _ => "balanced" };
         var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 3 };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
+        var recompute = new Option<bool>("--recompute");
         var cmd = new Command("memory-one", "One configuration of `bench memory` in this process (prints one json line).")
-        { arch, batch, size, method, k, split, steps, threads };
+        { arch, batch, size, method, k, split, steps, threads, recompute };
         cmd.Hidden = true;
         cmd.SetAction(r => CliErrors.Run(() =>
         {
-            var c = new MemoryConfig(r.GetValue(arch)!, r.GetValue(batch), r.GetValue(size), r.GetValue(method)!, r.GetValue(k), r.GetValue(split)!);
+            var c = new MemoryConfig(r.GetValue(arch)!, r.GetValue(batch), r.GetValue(size), r.GetValue(method)!, r.GetValue(k), r.GetValue(split)!, r.GetValue(recompute));
             var result = MemoryBenchmark.RunOne(c, r.GetValue(steps), r.GetValue(threads));
             Console.WriteLine(JsonConvert.SerializeObject(result));
             return 0;

@@ -36,10 +36,11 @@ public static class ClassifyCommands
         var strict = new Option<bool>("--strict") { Description = "Fail on any missing, unexpected or mismatched key of --pretrained." };
         var freezeAt = new Option<int>("--freeze-at") { Description = "Freeze the stem (1) and the first N-1 stages.", DefaultValueFactory = _ => 0 };
         var backboneLr = new Option<double>("--backbone-lr-scale") { Description = "Backbone learning rate relative to the heads.", DefaultValueFactory = _ => 1.0 };
+        var recompute = new Option<bool>("--recompute") { Description = "Recompute each early block after its auxiliary pass: lower peak memory for one more forward pass per early block." };
         var common = CommonOptions.Create();
         var cmd = new Command("classify", "Train an image classifier end-to-end or with local learning.")
         {
-            data, arch, method, k, split, epochs, batch, lr, wd, warmup, seed, outDir, resume, maxBatches, trainSize, testSize, pretrained, strict, freezeAt, backboneLr,
+            data, arch, method, k, split, epochs, batch, lr, wd, warmup, seed, outDir, resume, maxBatches, trainSize, testSize, pretrained, strict, freezeAt, backboneLr, recompute,
         };
         common.AddTo(cmd);
         cmd.SetAction(r => CliErrors.Run(() =>
@@ -53,7 +54,7 @@ public static class ClassifyCommands
                 LearningRate = r.GetValue(lr), WeightDecay = r.GetValue(wd), WarmupEpochs = r.GetValue(warmup), Seed = r.GetValue(seed),
                 MaxBatchesPerEpoch = r.GetValue(maxBatches),
                 Pretrained = r.GetValue(pretrained), StrictPretrained = r.GetValue(strict), FreezeAt = r.GetValue(freezeAt),
-                BackboneLrScale = r.GetValue(backboneLr),
+                BackboneLrScale = r.GetValue(backboneLr), RecomputeBlocks = r.GetValue(recompute),
             };
             options.Validate();
             var (train, test) = ClassificationData.Open(r.GetValue(data)!, r.GetValue(batch), options.Seed, r.GetValue(trainSize), common.Workers(r), r.GetValue(testSize));

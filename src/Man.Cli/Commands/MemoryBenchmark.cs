@@ -12,7 +12,12 @@ using static TorchSharp.torch;
 namespace Man.Cli.Commands;
 
 /// <summary>One configuration of the memory benchmark.</summary>
-public sealed record MemoryConfig(string Arch, int Batch, int Size, string Method, int K, string Split);
+/// <summary>One configuration of the memory benchmark; <paramref name="Recompute"/> recomputes early blocks.</summary>
+public sealed record MemoryConfig(string Arch, int Batch, int Size, string Method, int K, string Split, bool Recompute = false)
+{
+    /// <summary>The method as the tables print it ("manpp+recompute" when recomputing).</summary>
+    public string Label => Recompute ? Method + "+recompute" : Method;
+}
 
 /// <summary>What one fresh process measured.</summary>
 /// <param name="Config">The configuration.</param>
@@ -34,7 +39,11 @@ public sealed record MemoryResult(MemoryConfig Config, double FloorMiB, double P
 public static class MemoryBenchmark
 {
     /// <summary>The configurations of the issue: CIFAR ResNet-32 (batch 128, K 1..16) and ResNet-50/101 (224², batch 16, K 1..4).</summary>
-    public static IReadOnlyList<MemoryConfig> DefaultConfigs(string split, IReadOnlyList<string> methods, bool quick)
+    /// <param name="split">Split rule.</param>
+    /// <param name="methods">Methods besides e2e.</param>
+    /// <param name="quick">Only CIFAR ResNet-32 with K 1, 4, 8.</param>
+    /// <param name="recompute">Measure every local configuration also with recomputed blocks.</param>
+    public static IReadOnlyList<MemoryConfig> DefaultConfigs(string split, IReadOnlyList<string> methods, bool quick, bool recompute = false)
     {
         var list = new List<MemoryConfig>();
         void Add(string arch, int batch, int size, int[] ks)
@@ -42,7 +51,10 @@ public static class MemoryBenchmark
             list.Add(new MemoryConfig(arch, batch, size, "e2e", 1, split));
             foreach (var m in methods.Where(m => m != "e2e"))
                 foreach (var k in ks.Where(k => k > 1))
+                {
                     list.Add(new MemoryConfig(arch, batch, size, m, k, split));
+                    if (recompute) list.Add(new MemoryConfig(arch, batch, size, m, k, split, Recompute: true));
+                }
         }
         if (quick)
         {
@@ -60,7 +72,7 @@ public static class MemoryBenchmark
     {
         Devices.SetThreads(threads);
         var classes = Enumerable.Range(0, c.Size <= 64 ? 10 : 1000).Select(i => $"c{i}").ToList();
-        using var model = ClassificationModel.Create(c.Arch, LocalMethods.Parse(c.Method), c.K, c.Split, classes, [3, c.Size, c.Size], seed: 0);
+        using var model = ClassificationModel.Create(c.Arch, LocalMethods.Parse(c.Method), c.K, c.Split, classes, [3, c.Size, c.Size], seed: 0, recompute: c.Recompute);
         using var trainer = new LocalTrainer<Tensor>(model.Learner, new TrainerOptions
         {
             Schedule = new LearningRateSchedule { Kind = ScheduleKind.Constant, BaseLr = 0.01, TotalSteps = steps + 1 },
@@ -81,10 +93,11 @@ public static class MemoryBenchmark
         foreach (var c in configs)
         {
             i++;
-            Console.WriteLine($"[{i}/{configs.Count}] {c.Arch} batch {c.Batch} {c.Size}² {c.Method} K={c.K} …");
+            Console.WriteLine($"[{i}/{configs.Count}] {c.Arch} batch {c.Batch} {c.Size}² {c.Label} K={c.K} …");
             var result = BenchHarness.RunJsonChild<MemoryResult>(["bench", "memory-one", "--arch", c.Arch, "--batch", c.Batch.ToString(CultureInfo.InvariantCulture),
                 "--size", c.Size.ToString(CultureInfo.InvariantCulture), "--method", c.Method, "--k", c.K.ToString(CultureInfo.InvariantCulture),
-                "--split", c.Split, "--steps", steps.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture)], out string error);
+                "--split", c.Split, "--steps", steps.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture),
+                .. (c.Recompute ? new[] { "--recompute" } : [])], out string error);
             if (result is null) CliErrors.Error($"configuration {c} failed ({error})");
             else results.Add(result);
         }
@@ -98,7 +111,7 @@ public static class MemoryBenchmark
                 ["steps"] = steps,
                 ["results"] = JArray.FromObject(results.Select(r => new
                 {
-                    r.Config.Arch, r.Config.Batch, r.Config.Size, r.Config.Method, r.Config.K, r.Plan,
+                    r.Config.Arch, r.Config.Batch, r.Config.Size, r.Config.Method, recompute = r.Config.Recompute, r.Config.K, r.Plan,
                     floor_mib = Math.Round(r.FloorMiB, 1), peak_mib = Math.Round(r.PeakMiB, 1), block_peaks_mib = r.BlockPeaksMiB, step_ms = Math.Round(r.StepMsMedian, 1),
                     peak_vs_e2e = Math.Round(r.PeakMiB / E2E(results, r).PeakMiB, 3), step_vs_e2e = Math.Round(r.StepMsMedian / E2E(results, r).StepMsMedian, 3),
                 })),
@@ -118,7 +131,7 @@ public static class MemoryBenchmark
         foreach (var r in results)
         {
             var e = E2E(results, r);
-            table.AddRow(r.Config.Arch, $"{r.Config.Batch}×{r.Config.Size}²", r.Config.Method, r.Config.K.ToString(CultureInfo.InvariantCulture), Markup.Escape(r.Plan),
+            table.AddRow(r.Config.Arch, $"{r.Config.Batch}×{r.Config.Size}²", r.Config.Label, r.Config.K.ToString(CultureInfo.InvariantCulture), Markup.Escape(r.Plan),
                 r.FloorMiB.ToString("0", CultureInfo.InvariantCulture), r.PeakMiB.ToString("0", CultureInfo.InvariantCulture),
                 (r.PeakMiB / e.PeakMiB).ToString("0.00", CultureInfo.InvariantCulture), r.StepMsMedian.ToString("0", CultureInfo.InvariantCulture),
                 (r.StepMsMedian / e.StepMsMedian).ToString("0.00", CultureInfo.InvariantCulture));

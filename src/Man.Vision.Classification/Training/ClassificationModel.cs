@@ -43,8 +43,9 @@ public sealed class ClassificationModel : IDisposable
     /// <param name="emaMomentum">EMA momentum (MAN/MAN++).</param>
     /// <param name="device">Device, or null for the CPU.</param>
     /// <param name="prepare">Runs on the network before the split is planned (load weights, freeze units).</param>
+    /// <param name="recompute">Recompute early blocks (<see cref="LocalLearningOptions.RecomputeBlocks"/>); the balanced split accounts for it.</param>
     public static ClassificationModel Create(string arch, LocalMethod method, int k, string split, IReadOnlyList<string> classes,
-        long[] sampleShape, long seed, double emaMomentum = 0.995, Device? device = null, Action<ResNet>? prepare = null)
+        long[] sampleShape, long seed, double emaMomentum = 0.995, Device? device = null, Action<ResNet>? prepare = null, bool recompute = false)
     {
         if (classes.Count < 2) throw new ArgumentException($"A classifier needs at least 2 classes (got {classes.Count}).");
         torch.manual_seed(seed);
@@ -53,11 +54,11 @@ public sealed class ClassificationModel : IDisposable
             throw new ArgumentException($"The ResNets take 3-channel images; the data has {sampleShape[0]} channels (use the 3-channel option of the data set).");
         prepare?.Invoke(network);
         if (device is not null) network.to(device);
-        var plan = MakePlan(network, method, k, split, sampleShape);
+        var plan = MakePlan(network, method, k, split, sampleShape, recompute);
         var task = new ClassificationTask(network.Head ?? throw new InvalidOperationException($"{arch} was built without a classifier."), classes.Count);
         torch.manual_seed(seed + 1);
         var learner = new LocalLearner<Tensor>(network, network, task, plan,
-            new LocalLearningOptions { Method = method, EmaMomentum = emaMomentum }, sampleShape);
+            new LocalLearningOptions { Method = method, EmaMomentum = emaMomentum, RecomputeBlocks = recompute }, sampleShape);
         if (device is not null) learner.to(device);
         return new ClassificationModel(network, task, learner, classes);
     }
@@ -97,7 +98,7 @@ public sealed class ClassificationModel : IDisposable
     }
 
     /// <summary>The split plan for <paramref name="split"/>: balanced, uniform or explicit starts.</summary>
-    public static SplitPlan MakePlan(ResNet network, LocalMethod method, int k, string split, long[] sampleShape)
+    public static SplitPlan MakePlan(ResNet network, LocalMethod method, int k, string split, long[] sampleShape, bool recompute = false)
     {
         int n = network.Count;
         if (method == LocalMethod.E2E || k == 1) return SplitPlan.Single(n);
@@ -108,27 +109,28 @@ public sealed class ClassificationModel : IDisposable
         if (frozen > 0 && mode is "uniform" or "balanced")
         {
             if (k > n - frozen) throw new ArgumentException($"K = {k} is larger than the number of trainable units ({n - frozen}) after freezing {frozen}.");
-            var rest = mode == "uniform" ? SplitPlan.Uniform(k, n - frozen) : Balanced(network, method, k, sampleShape, frozen);
+            var rest = mode == "uniform" ? SplitPlan.Uniform(k, n - frozen) : Balanced(network, method, k, sampleShape, frozen, recompute);
             return new SplitPlan(rest.Starts.Select((s, i) => i == 0 ? 0 : s + frozen).ToArray(), n);
         }
         return mode switch
         {
             "uniform" => SplitPlan.Uniform(k, n),
-            "balanced" => Balanced(network, method, k, sampleShape, 0),
+            "balanced" => Balanced(network, method, k, sampleShape, 0, recompute),
             _ => CheckK(SplitPlan.Parse(split, n), k),
         };
     }
 
     /// <summary>
     /// A split balanced by activation memory: each block's units plus, at its end, the auxiliary network (for
-    /// MAN/MAN++ two copies of the next unit, whose activations are kept for the backward pass as well).
+    /// MAN/MAN++ two copies of the next unit, whose activations are kept for the backward pass as well); with
+    /// recomputation the larger of the two.
     /// </summary>
-    private static SplitPlan Balanced(ResNet network, LocalMethod method, int k, long[] sampleShape, int skip)
+    private static SplitPlan Balanced(ResNet network, LocalMethod method, int k, long[] sampleShape, int skip, bool recompute)
     {
         var units = network.DescribeUnits(sampleShape[1], sampleShape[2]).Skip(skip).ToArray();
         var costs = units.Select(u => (double)u.ActivationElements).ToArray();
         var boundary = method is LocalMethod.Man or LocalMethod.ManPlusPlus ? costs.Select(c => 2 * c).ToArray() : null;
-        return SplitPlan.Balanced(k, costs, boundary);
+        return SplitPlan.Balanced(k, costs, boundary, recompute);
     }
 
     private static SplitPlan CheckK(SplitPlan plan, int k) =>

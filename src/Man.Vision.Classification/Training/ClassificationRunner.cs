@@ -55,7 +55,7 @@ public sealed class ClassificationRunner
                 }
                 if (options.FreezeAt > 0)
                     Log?.Invoke($"frozen units: {string.Join(", ", FineTuner.FreezeAt(network, options.FreezeAt).Select(network.UnitName))}");
-            });
+            }, options.RecomputeBlocks);
         int batches = options.MaxBatchesPerEpoch > 0 ? Math.Min(options.MaxBatchesPerEpoch, train.BatchesPerEpoch) : train.BatchesPerEpoch;
         long total = (long)batches * options.Epochs;
         var trainerOptions = new TrainerOptions
@@ -201,6 +201,7 @@ public sealed class ClassificationRunner
             ["method"] = options.Method.Name(),
             ["k"] = model.Learner.Plan.K,
             ["split"] = model.Learner.Plan.ToString(),
+            ["recompute_blocks"] = options.RecomputeBlocks,
             ["units"] = model.Learner.Plan.UnitCount,
             ["seed"] = options.Seed,
             ["epochs_planned"] = options.Epochs,

@@ -54,6 +54,9 @@ public sealed record ClassificationTrainOptions
     /// <summary>Learning-rate multiplier of the backbone relative to the heads (1 = same rate).</summary>
     public double BackboneLrScale { get; init; } = 1.0;
 
+    /// <summary>Recompute early blocks to lower peak memory (see <see cref="Man.Local.LocalLearningOptions.RecomputeBlocks"/>).</summary>
+    public bool RecomputeBlocks { get; init; }
+
     /// <summary>Checks the values; throws with a message naming the bad one.</summary>
     public void Validate()
     {

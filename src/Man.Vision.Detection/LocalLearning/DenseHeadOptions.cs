@@ -1,3 +1,4 @@
+using Man.Local;
 using Man.Vision.Detection.Models;
 
 namespace Man.Vision.Detection.LocalLearning;
@@ -7,8 +8,14 @@ namespace Man.Vision.Detection.LocalLearning;
 /// defaults follow torchvision's RetinaNet where they apply (matcher 0.5/0.4 with low-quality matches, focal
 /// α = 0.25, γ = 2, box coder (1, 1, 1, 1), prior 0.01).
 /// </summary>
-public sealed record DenseHeadOptions
+public sealed record DenseHeadOptions : AuxHeadOptions
 {
+    /// <inheritdoc/>
+    public override string Kind => "dense";
+
+    /// <inheritdoc/>
+    public override AuxiliaryHead<DetectionTargets> Create(long inChannels, int numClasses) => new DenseDetectionAuxHead(inChannels, numClasses, this);
+
     /// <summary>Channels of the subnet convolutions (128; RetinaNet uses 256).</summary>
     public int Width { get; init => field = Check.Positive(value, nameof(Width)); } = 128;
 

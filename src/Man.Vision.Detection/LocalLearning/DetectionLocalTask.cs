@@ -6,31 +6,32 @@ namespace Man.Vision.Detection.LocalLearning;
 
 /// <summary>
 /// Faster R-CNN detection as a local-learning task: the main head is <see cref="FasterRcnnMainHead"/> on the stage
-/// ends, early blocks get a <see cref="DenseDetectionAuxHead"/>.
+/// ends, early blocks get the auxiliary head of <see cref="AuxOptions"/> (a <see cref="DenseDetectionAuxHead"/> by
+/// default, or a <see cref="RcnnDetectionAuxHead"/>).
 /// </summary>
 public sealed class DetectionLocalTask : ILocalTask<DetectionTargets>
 {
     /// <summary>Creates the task.</summary>
     /// <param name="taps">The stage-end unit outputs feeding the FPN, finest first.</param>
     /// <param name="options">Detector options.</param>
-    /// <param name="denseOptions">Auxiliary head options (defaults when null).</param>
+    /// <param name="auxOptions">Auxiliary head options (a default <see cref="DenseHeadOptions"/> when null).</param>
     /// <param name="fpnChannels">FPN channels (256).</param>
-    public DetectionLocalTask(IReadOnlyList<FeatureTap> taps, FasterRcnnOptions options, DenseHeadOptions? denseOptions = null, long fpnChannels = 256)
+    public DetectionLocalTask(IReadOnlyList<FeatureTap> taps, FasterRcnnOptions options, AuxHeadOptions? auxOptions = null, long fpnChannels = 256)
     {
         Options = options;
-        DenseOptions = denseOptions ?? new DenseHeadOptions();
+        AuxOptions = auxOptions ?? new DenseHeadOptions();
         Head = new FasterRcnnMainHead(taps, options, fpnChannels);
     }
 
     /// <summary>A task whose main head taps every map of <paramref name="backbone"/> (a ResNet's c2..c5 stage ends).</summary>
-    public static DetectionLocalTask For(IFeatureBackbone backbone, FasterRcnnOptions options, DenseHeadOptions? denseOptions = null, long fpnChannels = 256) =>
-        new(backbone.FeatureMaps.Select(m => new FeatureTap(m.UnitIndex, m.Channels, m.Stride)).ToArray(), options, denseOptions, fpnChannels);
+    public static DetectionLocalTask For(IFeatureBackbone backbone, FasterRcnnOptions options, AuxHeadOptions? auxOptions = null, long fpnChannels = 256) =>
+        new(backbone.FeatureMaps.Select(m => new FeatureTap(m.UnitIndex, m.Channels, m.Stride)).ToArray(), options, auxOptions, fpnChannels);
 
     /// <summary>Detector options.</summary>
     public FasterRcnnOptions Options { get; }
 
     /// <summary>Auxiliary head options.</summary>
-    public DenseHeadOptions DenseOptions { get; }
+    public AuxHeadOptions AuxOptions { get; }
 
     /// <summary>The main head, typed.</summary>
     public FasterRcnnMainHead Head { get; }
@@ -42,7 +43,7 @@ public sealed class DetectionLocalTask : ILocalTask<DetectionTargets>
     public AuxiliaryHead<DetectionTargets> CreateAuxiliaryHead(AuxiliaryHeadContext context)
     {
         if (context.Shape.Length != 3)
-            throw new ArgumentException($"A dense detection head needs [C, H, W] block features, got [{string.Join(", ", context.Shape)}] for block {context.Block}.", nameof(context));
-        return new DenseDetectionAuxHead(context.Channels, Options.NumClasses, DenseOptions);
+            throw new ArgumentException($"An auxiliary detection head needs [C, H, W] block features, got [{string.Join(", ", context.Shape)}] for block {context.Block}.", nameof(context));
+        return AuxOptions.Create(context.Channels, Options.NumClasses);
     }
 }

@@ -24,9 +24,11 @@ namespace Man.Vision.Detection.Training;
 /// <param name="RoiSamplesPerImage">RoIs sampled per image for the box head's training losses (torchvision 512).</param>
 /// <param name="RpnPostNmsTrain">Proposals kept per image after the RPN's NMS in training (torchvision 2000).</param>
 /// <param name="RpnPostNmsTest">Proposals kept per image in inference (torchvision 1000); the box head runs on all of them.</param>
+/// <param name="AuxHead">Auxiliary head of early blocks: "dense" (RetinaNet-style) or "rcnn" (one-level Faster R-CNN).</param>
+/// <param name="AuxMinStride">The dense head pools finer block features to this stride.</param>
 public sealed record DetectionModelConfig(string Backbone, LocalMethod Method, int K, string Split, IReadOnlyList<string> Classes,
     IReadOnlyList<int> CategoryIds, int MinSize, int MaxSize, int TrainableLayers, bool FrozenBatchNorm, double EmaMomentum = 0.995,
-    int RoiSamplesPerImage = 512, int RpnPostNmsTrain = 2000, int RpnPostNmsTest = 1000)
+    int RoiSamplesPerImage = 512, int RpnPostNmsTrain = 2000, int RpnPostNmsTest = 1000, string AuxHead = "dense", int AuxMinStride = 16)
 {
     /// <summary>The checkpoint metadata key of the task.</summary>
     public const string TaskName = "detect";
@@ -43,6 +45,9 @@ public sealed record DetectionModelConfig(string Backbone, LocalMethod Method, i
         RoiHeads = new RoiHeadsOptions { BatchSizePerImage = RoiSamplesPerImage },
     }.Validate();
 
+    /// <summary>The auxiliary head options of early blocks.</summary>
+    public AuxHeadOptions AuxHeadOptions() => LocalLearning.AuxHeadOptions.Parse(AuxHead, AuxMinStride);
+
     /// <summary>Checks the values.</summary>
     public DetectionModelConfig Validate()
     {
@@ -51,6 +56,8 @@ public sealed record DetectionModelConfig(string Backbone, LocalMethod Method, i
         if (TrainableLayers is < 0 or > 5) throw new ArgumentException($"Trainable layers must lie in 0..5 (got {TrainableLayers}).");
         if (RoiSamplesPerImage < 1 || RpnPostNmsTrain < 1 || RpnPostNmsTest < 1)
             throw new ArgumentException($"RoI samples ({RoiSamplesPerImage}) and proposals kept ({RpnPostNmsTrain}/{RpnPostNmsTest}) must be positive.");
+        if (AuxMinStride < 1) throw new ArgumentException($"The auxiliary head's minimum stride must be positive (got {AuxMinStride}).");
+        AuxHeadOptions();
         if (MinSize < 32 || MaxSize < MinSize) throw new ArgumentException($"Input size: min {MinSize} must be ≥ 32 and ≤ max {MaxSize}.");
         return this;
     }
@@ -76,6 +83,8 @@ public sealed record DetectionModelConfig(string Backbone, LocalMethod Method, i
             ["roi_samples_per_image"] = RoiSamplesPerImage.ToString(inv),
             ["rpn_post_nms_train"] = RpnPostNmsTrain.ToString(inv),
             ["rpn_post_nms_test"] = RpnPostNmsTest.ToString(inv),
+            ["aux_head"] = AuxHead,
+            ["aux_min_stride"] = AuxMinStride.ToString(inv),
         };
     }
 
@@ -96,7 +105,10 @@ public sealed record DetectionModelConfig(string Backbone, LocalMethod Method, i
                 JsonConvert.DeserializeObject<string[]>(Get("classes"))!, JsonConvert.DeserializeObject<int[]>(Get("category_ids"))!,
                 int.Parse(Get("min_size"), inv), int.Parse(Get("max_size"), inv), int.Parse(Get("trainable_layers"), inv),
                 Get("frozen_batch_norm") == "true", double.Parse(Get("ema_momentum"), inv),
-                int.Parse(Get("roi_samples_per_image"), inv), int.Parse(Get("rpn_post_nms_train"), inv), int.Parse(Get("rpn_post_nms_test"), inv)).Validate();
+                int.Parse(Get("roi_samples_per_image"), inv), int.Parse(Get("rpn_post_nms_train"), inv), int.Parse(Get("rpn_post_nms_test"), inv),
+                // Checkpoints written before the R-CNN auxiliary head existed used the dense head at stride 16.
+                meta.TryGetValue("aux_head", out var aux) ? aux : "dense",
+                meta.TryGetValue("aux_min_stride", out var stride) ? int.Parse(stride, inv) : 16).Validate();
         }
         catch (Exception e) when (e is FormatException or JsonException or ArgumentException or NullReferenceException)
         {

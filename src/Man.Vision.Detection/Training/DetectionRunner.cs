@@ -68,7 +68,7 @@ public sealed class DetectionRunner
         bool resuming = resume && File.Exists(last);
         var config = new DetectionModelConfig(options.Backbone.ToLowerInvariant(), options.Method, options.K, options.Split, data.Classes, data.CategoryIds,
             options.MinSize, options.MaxSize, options.EffectiveTrainableLayers, FrozenBatchNorm: options.EffectiveFrozenBatchNorm, options.EmaMomentum,
-            options.RoiSamplesPerImage, options.RpnPostNmsTrain, options.RpnPostNmsTest);
+            options.RoiSamplesPerImage, options.RpnPostNmsTrain, options.RpnPostNmsTest, options.AuxHead, options.AuxMinStride);
         if (resuming) CheckResumable(last, config);
         using var model = DetectionModel.Create(config, options.Seed, resuming ? null : options.Pretrained, device);
         PretrainedReport = model.PretrainedReport;
@@ -240,10 +240,11 @@ public sealed class DetectionRunner
         if (!saved.Classes.SequenceEqual(config.Classes))
             throw new CheckpointException(checkpoint, $"its classes ({string.Join(", ", saved.Classes.Take(5))}…) differ from the data's ({string.Join(", ", config.Classes.Take(5))}…).");
         if (saved.Backbone != config.Backbone || saved.Method != config.Method || saved.MinSize != config.MinSize || saved.MaxSize != config.MaxSize
-            || saved.TrainableLayers != config.TrainableLayers || saved.FrozenBatchNorm != config.FrozenBatchNorm)
+            || saved.TrainableLayers != config.TrainableLayers || saved.FrozenBatchNorm != config.FrozenBatchNorm
+            || saved.AuxHead != config.AuxHead || saved.AuxMinStride != config.AuxMinStride)
             throw new CheckpointException(checkpoint,
-                $"it was trained as {saved.Backbone} {saved.Method.Name()} {saved.MinSize}/{saved.MaxSize} px, trainable layers {saved.TrainableLayers}{(saved.FrozenBatchNorm ? ", frozen batch norm" : "")}; " +
-                $"this run asks for {config.Backbone} {config.Method.Name()} {config.MinSize}/{config.MaxSize} px, trainable layers {config.TrainableLayers}{(config.FrozenBatchNorm ? ", frozen batch norm" : "")}.");
+                $"it was trained as {saved.Backbone} {saved.Method.Name()} {saved.MinSize}/{saved.MaxSize} px, trainable layers {saved.TrainableLayers}{(saved.FrozenBatchNorm ? ", frozen batch norm" : "")}, {saved.AuxHead} auxiliary heads (stride ≥ {saved.AuxMinStride}); " +
+                $"this run asks for {config.Backbone} {config.Method.Name()} {config.MinSize}/{config.MaxSize} px, trainable layers {config.TrainableLayers}{(config.FrozenBatchNorm ? ", frozen batch norm" : "")}, {config.AuxHead} auxiliary heads (stride ≥ {config.AuxMinStride}).");
     }
 
     /// <summary>The number that picks the best checkpoint: VOC AP50 on VOC data, COCO AP otherwise.</summary>
@@ -281,6 +282,8 @@ public sealed class DetectionRunner
             ["roi_samples_per_image"] = options.RoiSamplesPerImage,
             ["rpn_post_nms_train"] = options.RpnPostNmsTrain,
             ["rpn_post_nms_test"] = options.RpnPostNmsTest,
+            ["aux_head"] = options.AuxHead,
+            ["aux_min_stride"] = options.AuxMinStride,
             ["pretrained"] = options.Pretrained,
             ["seed"] = options.Seed,
             ["epochs_planned"] = options.Epochs,

@@ -81,6 +81,12 @@ public sealed record DetectionTrainOptions
     /// <summary>Proposals kept per image in inference (torchvision 1000; the box head runs on all of them).</summary>
     public int RpnPostNmsTest { get; init; } = 1000;
 
+    /// <summary>Auxiliary head of early blocks under local learning: "dense" (RetinaNet-style) or "rcnn" (one-level Faster R-CNN).</summary>
+    public string AuxHead { get; init; } = "dense";
+
+    /// <summary>The dense auxiliary head pools finer block features to this stride (16).</summary>
+    public int AuxMinStride { get; init; } = 16;
+
     /// <summary>
     /// Trainable backbone stages counted from layer4 (0..5); null for torchvision's choice: 3 with pretrained weights
     /// (stem and layer1 frozen), 5 from scratch.
@@ -161,6 +167,8 @@ public sealed record DetectionTrainOptions
         }
         if (MinSize < 32) throw new ArgumentException($"--min-size must be at least 32 (got {MinSize}).");
         if (MaxSize < MinSize) throw new ArgumentException($"--max-size ({MaxSize}) must be at least --min-size ({MinSize}).");
+        if (AuxMinStride < 1) throw new ArgumentException($"--aux-min-stride must be positive (got {AuxMinStride}).");
+        LocalLearning.AuxHeadOptions.Parse(AuxHead, AuxMinStride);
         if (RoiSamplesPerImage < 1) throw new ArgumentException($"--roi-samples must be positive (got {RoiSamplesPerImage}).");
         if (RpnPostNmsTrain < 1 || RpnPostNmsTest < 1) throw new ArgumentException($"--rpn-post-nms-train/--rpn-post-nms-test must be positive (got {RpnPostNmsTrain}/{RpnPostNmsTest}).");
         if (TrainableLayers is < 0 or > 5) throw new ArgumentException($"--trainable-layers must lie in 0..5 (got {TrainableLayers}).");

@@ -53,7 +53,7 @@ public sealed class DetectionModelTests
     [Fact]
     public void TheCheckpointMetadataRebuildsTheModel()
     {
-        var config = Config(trainable: 5, frozen: false) with { RoiSamplesPerImage = 64, RpnPostNmsTest = 77 };
+        var config = Config(trainable: 5, frozen: false) with { RoiSamplesPerImage = 64, RpnPostNmsTest = 77, AuxHead = "rcnn", AuxMinStride = 8 };
         using var model = DetectionModel.Create(config, seed: 0);
         string path = Path.Combine(Path.GetTempPath(), $"man-det-meta-{Environment.ProcessId}-{Guid.NewGuid():N}.ckpt");
         using (var trainer = new LocalTrainer<Man.Vision.Detection.LocalLearning.DetectionTargets>(model.Learner, new TrainerOptions()))
@@ -64,8 +64,36 @@ public sealed class DetectionModelTests
         Assert.Equal(config.CategoryIds, read.CategoryIds);
         using var loaded = DetectionModel.Load(path);
         Assert.Equal(77, loaded.Detector.Rpn.Options.PostNmsTopNTest);
+        Assert.IsType<Man.Vision.Detection.LocalLearning.RcnnHeadOptions>(loaded.Task.AuxOptions);
         var a = model.Learner.state_dict();
         foreach (var (name, t) in loaded.Learner.state_dict()) Assert.True(t.equal(a[name]).all().item<bool>(), name);
         File.Delete(path);
+    }
+
+    [Fact]
+    public void CheckpointsWithoutAuxiliaryHeadMetadataUseTheDenseHeadAtStride16()
+    {
+        var config = Config(trainable: 5, frozen: false);
+        using var model = DetectionModel.Create(config, seed: 0);
+        string path = Path.Combine(Path.GetTempPath(), $"man-det-meta-old-{Environment.ProcessId}-{Guid.NewGuid():N}.ckpt");
+        var meta = config.ToMeta();
+        meta.Remove("aux_head");
+        meta.Remove("aux_min_stride");
+        using (var trainer = new LocalTrainer<Man.Vision.Detection.LocalLearning.DetectionTargets>(model.Learner, new TrainerOptions()))
+            trainer.Save(path, meta);
+        var read = DetectionModelConfig.FromCheckpoint(path);
+        Assert.Equal(("dense", 16), (read.AuxHead, read.AuxMinStride));
+        var dense = Assert.IsType<Man.Vision.Detection.LocalLearning.DenseHeadOptions>(read.AuxHeadOptions());
+        Assert.Equal(16, dense.MinStride);
+        File.Delete(path);
+    }
+
+    [Fact]
+    public void AnUnknownAuxiliaryHeadIsRejectedWithTheChoices()
+    {
+        var e = Assert.Throws<ArgumentException>(() => (Config(trainable: 5, frozen: false) with { AuxHead = "fcos" }).Validate());
+        Assert.Contains("'fcos'", e.Message);
+        Assert.Contains("rcnn", e.Message);
+        Assert.Throws<ArgumentException>(() => (Config(trainable: 5, frozen: false) with { AuxMinStride = 0 }).Validate());
     }
 }
