@@ -52,6 +52,8 @@ public sealed class LocalLearner<TTarget> : nn.Module
             if (i < 0 || i >= units.Count)
                 throw new ArgumentException($"The main head asks for the output of unit {i}, but the model has units 0..{units.Count - 1}.");
         keep = head.ExtraUnitOutputs.ToHashSet();
+        if (options.RecomputedBlocks?.FirstOrDefault(b => b + 1 >= plan.K, -1) is int last && last >= 0)
+            throw new ArgumentException($"Block {last} cannot be recomputed: only the early blocks 0..{plan.K - 2} of K = {plan.K} have an auxiliary pass.", nameof(options));
 
         UnitShapes = ProbeShapes(inputShape);
         aux = new ModuleList<AuxiliaryNetwork<TTarget>>();
@@ -121,7 +123,7 @@ public sealed class LocalLearner<TTarget> : nn.Module
         for (int b = 0; b < k; b++)
         {
             using var scope = NewDisposeScope();
-            bool recompute = Options.RecomputeBlocks && b + 1 < k;
+            bool recompute = Options.Recomputes(b, k);
             if (recompute)
             {
                 // First pass without a graph; the auxiliary pass starts from a leaf holding the block output and its

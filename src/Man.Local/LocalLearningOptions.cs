@@ -32,6 +32,15 @@ public sealed record LocalLearningOptions
     public bool RecomputeBlocks { get; init; }
 
     /// <summary>
+    /// Recompute only these early blocks (0-based; the last block has no auxiliary pass and is never recomputed), as
+    /// <see cref="SplitPlan.BalancedWithRecompute"/> chooses them; null leaves the choice to <see cref="RecomputeBlocks"/>.
+    /// </summary>
+    public IReadOnlyList<int>? RecomputedBlocks { get; init; }
+
+    /// <summary>Whether early block <paramref name="block"/> of <paramref name="k"/> is recomputed.</summary>
+    public bool Recomputes(int block, int k) => block + 1 < k && (RecomputeBlocks || (RecomputedBlocks?.Contains(block) ?? false));
+
+    /// <summary>
     /// Start LB and EMA from the current weights of the unit they copy (true) instead of fresh initialisation
     /// (false, as the reference code).
     /// </summary>
@@ -56,5 +65,7 @@ public sealed record LocalLearningOptions
             throw new ArgumentException($"InitialS must lie in [0, 2] (got {InitialS}).");
         if (ReconstructionWeight < 0 || double.IsNaN(ReconstructionWeight))
             throw new ArgumentException($"ReconstructionWeight must be non-negative (got {ReconstructionWeight}).");
+        if (RecomputedBlocks is not null && RecomputedBlocks.Any(b => b < 0))
+            throw new ArgumentException($"RecomputedBlocks must be block indices ≥ 0 (got {string.Join(", ", RecomputedBlocks)}).");
     }
 }

@@ -111,6 +111,66 @@ public sealed record SplitPlan
         return new SplitPlan(starts, n);
     }
 
+    /// <summary>
+    /// A balanced split that recomputes only the blocks that need it. First the smallest achievable largest block cost
+    /// M is found with every early block allowed to recompute (a recomputed block costs the larger of its graph and its
+    /// boundary's auxiliary network, a kept one their sum); then, among the splits whose every block stays within M,
+    /// the one with the least recomputation work is chosen (a block is recomputed only where keeping its graph through
+    /// the auxiliary pass would exceed M). Recomputation costs one more forward pass of the block, so the work of a
+    /// block is the sum of its units' <paramref name="forwardCosts"/> (e.g. multiply-accumulates).
+    /// </summary>
+    /// <param name="k">Number of blocks.</param>
+    /// <param name="costs">One non-negative memory cost per unit.</param>
+    /// <param name="boundaryCosts">Memory cost of the auxiliary network at a boundary before unit j (see <see cref="Balanced"/>).</param>
+    /// <param name="forwardCosts">One non-negative forward cost per unit.</param>
+    /// <param name="slack">
+    /// Relative memory allowed above M in the second step (0: exactly M). A little slack lets blocks that would exceed M
+    /// by a few percent keep their graph instead of paying a whole recomputation.
+    /// </param>
+    /// <returns>The plan and the early blocks to recompute, in increasing order.</returns>
+    public static (SplitPlan Plan, IReadOnlyList<int> Recomputed) BalancedWithRecompute(int k, IReadOnlyList<double> costs,
+        IReadOnlyList<double>? boundaryCosts, IReadOnlyList<double> forwardCosts, double slack = 0)
+    {
+        int n = costs.Count;
+        if (forwardCosts.Count != n || forwardCosts.Any(c => c < 0 || double.IsNaN(c)))
+            throw new ArgumentException($"Forward costs must be {n} non-negative numbers, one per unit.", nameof(forwardCosts));
+        if (slack < 0 || double.IsNaN(slack)) throw new ArgumentException($"The slack must be non-negative (got {slack}).", nameof(slack));
+        var first = Balanced(k, costs, boundaryCosts, recompute: true);
+        double Boundary(int end) => end < n && boundaryCosts is not null ? boundaryCosts[end] : 0;
+        var prefix = new double[n + 1];
+        var work = new double[n + 1];
+        for (int i = 0; i < n; i++) { prefix[i + 1] = prefix[i] + costs[i]; work[i + 1] = work[i] + forwardCosts[i]; }
+        double bound = Enumerable.Range(0, first.K).Max(b => Math.Max(prefix[first.End(b)] - prefix[first.Start(b)], Boundary(first.End(b))));
+        // A relative tolerance so that the first plan itself is always feasible despite rounding.
+        double limit = bound * (1 + slack + 1e-12);
+        var best = new double[k + 1, n + 1];
+        var cut = new int[k + 1, n + 1];
+        for (int b = 0; b <= k; b++)
+            for (int i = 0; i <= n; i++) best[b, i] = double.PositiveInfinity;
+        best[0, 0] = 0;
+        for (int b = 1; b <= k; b++)
+            for (int i = b; i <= n; i++)
+                for (int j = b - 1; j < i; j++)
+                {
+                    if (double.IsPositiveInfinity(best[b - 1, j])) continue;
+                    double block = prefix[i] - prefix[j];
+                    if (Math.Max(block, Boundary(i)) > limit) continue;
+                    double v = best[b - 1, j] + (block + Boundary(i) > limit ? work[i] - work[j] : 0);
+                    if (v < best[b, i]) { best[b, i] = v; cut[b, i] = j; }
+                }
+        var starts = new int[k];
+        int end = n;
+        for (int b = k; b >= 1; b--)
+        {
+            starts[b - 1] = cut[b, end];
+            end = cut[b, end];
+        }
+        var plan = new SplitPlan(starts, n);
+        var recomputed = Enumerable.Range(0, k - 1)
+            .Where(b => prefix[plan.End(b)] - prefix[plan.Start(b)] + Boundary(plan.End(b)) > limit).ToArray();
+        return (plan, recomputed);
+    }
+
     /// <summary>Parses "0,3,8" (block starts) into a plan.</summary>
     public static SplitPlan Parse(string starts, int unitCount)
     {
@@ -132,7 +192,13 @@ public sealed record SplitPlan
             throw new ArgumentException($"K = {k} is larger than the number of units ({unitCount}): every local block needs at least one unit.", nameof(k));
     }
 
+    /// <summary>Block <paramref name="block"/>'s units as "3" or "3-6".</summary>
+    public string Describe(int block) => End(block) - Start(block) == 1 ? $"{Start(block)}" : $"{Start(block)}-{End(block) - 1}";
+
+    /// <summary>The plan with the blocks of <paramref name="marked"/> followed by " (r)" (e.g. recomputed blocks).</summary>
+    public string ToString(Func<int, bool> marked) =>
+        string.Join(" | ", Enumerable.Range(0, K).Select(b => marked(b) ? Describe(b) + " (r)" : Describe(b)));
+
     /// <inheritdoc/>
-    public override string ToString() =>
-        string.Join(" | ", Enumerable.Range(0, K).Select(b => End(b) - Start(b) == 1 ? $"{Start(b)}" : $"{Start(b)}-{End(b) - 1}"));
+    public override string ToString() => string.Join(" | ", Enumerable.Range(0, K).Select(Describe));
 }

@@ -222,6 +222,40 @@ public sealed class LocalLearnerTests
     }
 
     [Fact]
+    public void Only_the_chosen_blocks_are_recomputed_and_training_is_unchanged()
+    {
+        using var scope = NewDisposeScope();
+        var (netA, _, learnerA) = Toy.Build(LocalMethod.ManPlusPlus, 3);
+        var (netB, _, learnerB) = Toy.Build(LocalMethod.ManPlusPlus, 3, recomputed: [1]);
+        var passes = new List<(int Unit, bool Graph)>();
+        var hooks = Enumerable.Range(0, netB.Count).Select(u => ((nn.Module<Tensor, Tensor>)netB[u]).register_forward_hook((_, _, output) =>
+        {
+            passes.Add((u, output.requires_grad));
+            return output;
+        })).ToList();
+        using var trainerA = new LocalTrainer<Tensor>(learnerA, Sgd());
+        using var trainerB = new LocalTrainer<Tensor>(learnerB, Sgd());
+        for (int i = 0; i < 2; i++)
+        {
+            var (x, y) = Toy.Batch(30 + i);
+            var a = trainerA.TrainStep(x, y);
+            var b = trainerB.TrainStep(x, y);
+            for (int block = 0; block < 3; block++) Assert.Equal(a.BlockLosses[block], b.BlockLosses[block], 6);
+        }
+        foreach (var h in hooks) h.remove();
+        // Per step: blocks 0 and 2 run once with a graph, block 1 twice (first without one).
+        int start1 = learnerB.Plan.Start(1), end1 = learnerB.Plan.End(1);
+        for (int u = 0; u < netB.Count; u++)
+            Assert.Equal(u >= start1 && u < end1 ? 4 : 2, passes.Count(p => p.Unit == u));
+        Assert.Equal(2, passes.Count(p => p.Unit == start1 && !p.Graph));
+        var sa = learnerA.state_dict();
+        foreach (var (name, t) in learnerB.state_dict())
+            Assert.True(Toy.MaxAbsDiff(t.to_type(ScalarType.Float64), sa[name].to_type(ScalarType.Float64)) < 1e-6, name);
+        var e = Assert.Throws<ArgumentException>(() => Toy.Build(LocalMethod.ManPlusPlus, 3, recomputed: [2]));
+        Assert.Contains("Block 2 cannot be recomputed", e.Message);
+    }
+
+    [Fact]
     public void A_recomputed_block_runs_first_without_a_graph_then_with_one()
     {
         using var scope = NewDisposeScope();

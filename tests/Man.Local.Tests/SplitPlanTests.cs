@@ -41,6 +41,55 @@ public sealed class SplitPlanTests
         Assert.Equal(best, Max(plan.Starts));
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void Selective_recompute_keeps_the_bound_with_the_least_work_against_brute_force(int k)
+    {
+        var rnd = new Random(10 + k);
+        var costs = Enumerable.Range(0, 9).Select(_ => (double)rnd.Next(1, 50)).ToArray();
+        var boundary = costs.Select(c => 2 * c).ToArray();
+        var work = Enumerable.Range(0, 9).Select(_ => (double)rnd.Next(1, 20)).ToArray();
+        var (plan, recomputed) = SplitPlan.BalancedWithRecompute(k, costs, boundary, work);
+        (double Block, double Aux, double Work) Of(IReadOnlyList<int> starts, int b)
+        {
+            int end = b + 1 < starts.Count ? starts[b + 1] : costs.Length;
+            return (costs[starts[b]..end].Sum(), end < costs.Length ? boundary[end] : 0, work[starts[b]..end].Sum());
+        }
+        // The bound: the best largest cost when every block may recompute.
+        double bound = double.MaxValue;
+        foreach (var starts in Combinations(1, costs.Length - 1, k - 1))
+            bound = Math.Min(bound, Enumerable.Range(0, k).Max(b => Math.Max(Of([0, .. starts], b).Block, Of([0, .. starts], b).Aux)));
+        // The least work among the splits within it (a block recomputes only if keeping its graph would exceed the bound).
+        double leastWork = double.MaxValue;
+        foreach (var starts in Combinations(1, costs.Length - 1, k - 1))
+        {
+            var blocks = Enumerable.Range(0, k).Select(b => Of([0, .. starts], b)).ToArray();
+            if (blocks.Any(x => Math.Max(x.Block, x.Aux) > bound)) continue;
+            leastWork = Math.Min(leastWork, blocks.Where(x => x.Block + x.Aux > bound).Sum(x => x.Work));
+        }
+        var chosen = Enumerable.Range(0, k).Select(b => Of(plan.Starts, b)).ToArray();
+        Assert.Equal(bound, Enumerable.Range(0, k).Max(b => recomputed.Contains(b) ? Math.Max(chosen[b].Block, chosen[b].Aux) : chosen[b].Block + chosen[b].Aux));
+        Assert.Equal(leastWork, recomputed.Sum(b => chosen[b].Work));
+        Assert.DoesNotContain(k - 1, recomputed);
+    }
+
+    [Fact]
+    public void Selective_recompute_closed_cases()
+    {
+        // The last unit alone (6) bounds the peak; the first block (3 + 1) fits under it without recomputation.
+        var (plan, recomputed) = SplitPlan.BalancedWithRecompute(2, [1, 1, 1, 6], [0, 1, 1, 1], [1, 1, 1, 1]);
+        Assert.Equal([0, 3], plan.Starts);
+        Assert.Empty(recomputed);
+        // Recomputation lowers the bound from 8 (kept: 7 + 1) to 7, and block 0 must be recomputed for it.
+        (plan, recomputed) = SplitPlan.BalancedWithRecompute(2, [4, 3, 1, 1], [0, 8, 1, 2], [1, 1, 1, 1]);
+        Assert.Equal([0, 2], plan.Starts);
+        Assert.Equal([0], recomputed);
+        Assert.Equal([0, 2], SplitPlan.Balanced(2, [4, 3, 1, 1], [0, 8, 1, 2]).Starts);
+        Assert.Throws<ArgumentException>(() => SplitPlan.BalancedWithRecompute(2, [1, 1, 1], null, [1, 1]));
+    }
+
     [Fact]
     public void Bad_plans_are_rejected_with_reasons()
     {

@@ -36,7 +36,7 @@ public static class ClassifyCommands
         var strict = new Option<bool>("--strict") { Description = "Fail on any missing, unexpected or mismatched key of --pretrained." };
         var freezeAt = new Option<int>("--freeze-at") { Description = "Freeze the stem (1) and the first N-1 stages.", DefaultValueFactory = _ => 0 };
         var backboneLr = new Option<double>("--backbone-lr-scale") { Description = "Backbone learning rate relative to the heads.", DefaultValueFactory = _ => 1.0 };
-        var recompute = new Option<bool>("--recompute") { Description = "Recompute each early block after its auxiliary pass: lower peak memory for one more forward pass per early block." };
+        var recompute = new Option<bool>("--recompute") { Description = "Recompute early blocks after their auxiliary pass (lower peak memory for one more forward pass of those blocks); with --split balanced only the blocks that need it." };
         var common = CommonOptions.Create();
         var cmd = new Command("classify", "Train an image classifier end-to-end or with local learning.")
         {

@@ -68,8 +68,20 @@ public static class DemoCommand
                 summary.Add(new JObject { ["method"] = row["method"], ["k"] = row["k"], ["test_accuracy"] = acc, ["peak_rss_mib"] = peak, ["step_ms"] = step });
             }
             AnsiConsole.Write(table);
+            var gaps = new JObject();
+            double Error(string method) => 100 - summary.First(s => s.Value<string>("method") == method).Value<double>("test_accuracy");
+            var names = summary.Select(s => s.Value<string>("method")!).ToList();
+            if (names.Contains("e2e") && names.Contains("greedy"))
+                foreach (var name in names.Where(n => n is not "e2e" and not "greedy"))
+                {
+                    double? share = GapClosed.Share(Error("e2e"), Error("greedy"), Error(name));
+                    gaps[name] = share;
+                    AnsiConsole.MarkupLine(share is double g
+                        ? $"{name} closes {g * 100:0.0} % of the greedy–e2e gap ({Error("greedy"):0.00} → {Error(name):0.00} % error; e2e {Error("e2e"):0.00} %)."
+                        : $"greedy is not behind e2e on this schedule ({Error("greedy"):0.00} vs {Error("e2e"):0.00} % error): no gap for {name} to close.");
+                }
             string json = Path.Combine(root, "demo.json");
-            File.WriteAllText(json, summary.ToString(Formatting.Indented));
+            File.WriteAllText(json, new JObject { ["runs"] = summary, ["gap_closed"] = gaps }.ToString(Formatting.Indented));
             AnsiConsole.MarkupLine($"wrote {Markup.Escape(json)}");
             return 0;
         }));

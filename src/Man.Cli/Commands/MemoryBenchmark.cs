@@ -82,7 +82,7 @@ public static class MemoryBenchmark
         using var y = torch.randint(0, classes.Count, [c.Batch], generator: g, dtype: ScalarType.Int64);
         var learner = model.Learner;
         var m = BenchHarness.MeasureSteps(() => trainer.TrainStep(x, y), steps, learner.Plan.K, record => learner.AfterBlockBackward += (b, _) => record(b));
-        return new MemoryResult(c, m.FloorMiB, m.PeakMiB, m.StepMsMedian, learner.Plan.ToString(), steps, m.BlockPeaksMiB);
+        return new MemoryResult(c, m.FloorMiB, m.PeakMiB, m.StepMsMedian, learner.Plan.ToString(b => learner.Options.Recomputes(b, learner.Plan.K)), steps, m.BlockPeaksMiB);
     }
 
     /// <summary>Runs every configuration in a fresh child process; prints the table and writes json.</summary>

@@ -200,7 +200,7 @@ public sealed class ClassificationRunner
             ["arch"] = options.Arch,
             ["method"] = options.Method.Name(),
             ["k"] = model.Learner.Plan.K,
-            ["split"] = model.Learner.Plan.ToString(),
+            ["split"] = model.Learner.Plan.ToString(b => model.Learner.Options.Recomputes(b, model.Learner.Plan.K)),
             ["recompute_blocks"] = options.RecomputeBlocks,
             ["units"] = model.Learner.Plan.UnitCount,
             ["seed"] = options.Seed,
