@@ -123,26 +123,49 @@ public sealed record SplitPlan
     /// <param name="costs">One non-negative memory cost per unit.</param>
     /// <param name="boundaryCosts">Memory cost of the auxiliary network at a boundary before unit j (see <see cref="Balanced"/>).</param>
     /// <param name="forwardCosts">One non-negative forward cost per unit.</param>
+    /// <param name="outputCosts">
+    /// Optional memory cost of each unit's output. The output gradient of an early block is alive during its auxiliary
+    /// backward pass (and, when recomputed, during the second pass as well), so a kept block costs block + boundary +
+    /// output and a recomputed one max(block + output, boundary + 2 · output).
+    /// </param>
     /// <param name="slack">
     /// Relative memory allowed above M in the second step (0: exactly M). A little slack lets blocks that would exceed M
     /// by a few percent keep their graph instead of paying a whole recomputation.
     /// </param>
     /// <returns>The plan and the early blocks to recompute, in increasing order.</returns>
     public static (SplitPlan Plan, IReadOnlyList<int> Recomputed) BalancedWithRecompute(int k, IReadOnlyList<double> costs,
-        IReadOnlyList<double>? boundaryCosts, IReadOnlyList<double> forwardCosts, double slack = 0)
+        IReadOnlyList<double>? boundaryCosts, IReadOnlyList<double> forwardCosts, double slack = 0, IReadOnlyList<double>? outputCosts = null)
     {
         int n = costs.Count;
+        CheckK(k, n);
+        if (costs.Any(c => c < 0 || double.IsNaN(c))) throw new ArgumentException("Unit costs must be non-negative numbers.", nameof(costs));
+        if (boundaryCosts is not null && (boundaryCosts.Count != n || boundaryCosts.Any(c => c < 0 || double.IsNaN(c))))
+            throw new ArgumentException($"Boundary costs must be {n} non-negative numbers, one per unit.", nameof(boundaryCosts));
         if (forwardCosts.Count != n || forwardCosts.Any(c => c < 0 || double.IsNaN(c)))
             throw new ArgumentException($"Forward costs must be {n} non-negative numbers, one per unit.", nameof(forwardCosts));
+        if (outputCosts is not null && (outputCosts.Count != n || outputCosts.Any(c => c < 0 || double.IsNaN(c))))
+            throw new ArgumentException($"Output costs must be {n} non-negative numbers, one per unit.", nameof(outputCosts));
         if (slack < 0 || double.IsNaN(slack)) throw new ArgumentException($"The slack must be non-negative (got {slack}).", nameof(slack));
-        var first = Balanced(k, costs, boundaryCosts, recompute: true);
         double Boundary(int end) => end < n && boundaryCosts is not null ? boundaryCosts[end] : 0;
+        // An early block's output gradient is alive in its auxiliary backward pass (and, recomputed, with its second graph).
+        double Out(int end) => end < n && outputCosts is not null ? outputCosts[end - 1] : 0;
         var prefix = new double[n + 1];
         var work = new double[n + 1];
         for (int i = 0; i < n; i++) { prefix[i + 1] = prefix[i] + costs[i]; work[i + 1] = work[i] + forwardCosts[i]; }
-        double bound = Enumerable.Range(0, first.K).Max(b => Math.Max(prefix[first.End(b)] - prefix[first.Start(b)], Boundary(first.End(b))));
-        // A relative tolerance so that the first plan itself is always feasible despite rounding.
-        double limit = bound * (1 + slack + 1e-12);
+        double Kept(int j, int i) => prefix[i] - prefix[j] + Boundary(i) + Out(i);
+        double Recomputed(int j, int i) => i == n ? prefix[i] - prefix[j] : Math.Max(prefix[i] - prefix[j] + Out(i), Boundary(i) + 2 * Out(i));
+        // Step 1: the smallest largest block cost, every early block free to recompute.
+        var bound = new double[k + 1, n + 1];
+        for (int b = 0; b <= k; b++)
+            for (int i = 0; i <= n; i++) bound[b, i] = double.PositiveInfinity;
+        bound[0, 0] = 0;
+        for (int b = 1; b <= k; b++)
+            for (int i = b; i <= n; i++)
+                for (int j = b - 1; j < i; j++)
+                    bound[b, i] = Math.Min(bound[b, i], Math.Max(bound[b - 1, j], Math.Min(Kept(j, i), Recomputed(j, i))));
+        // A relative tolerance so that the first step's plan itself is always feasible despite rounding.
+        double limit = bound[k, n] * (1 + slack + 1e-12);
+        // Step 2: the least recomputation work among the splits within the limit.
         var best = new double[k + 1, n + 1];
         var cut = new int[k + 1, n + 1];
         for (int b = 0; b <= k; b++)
@@ -152,10 +175,8 @@ public sealed record SplitPlan
             for (int i = b; i <= n; i++)
                 for (int j = b - 1; j < i; j++)
                 {
-                    if (double.IsPositiveInfinity(best[b - 1, j])) continue;
-                    double block = prefix[i] - prefix[j];
-                    if (Math.Max(block, Boundary(i)) > limit) continue;
-                    double v = best[b - 1, j] + (block + Boundary(i) > limit ? work[i] - work[j] : 0);
+                    if (double.IsPositiveInfinity(best[b - 1, j]) || Recomputed(j, i) > limit) continue;
+                    double v = best[b - 1, j] + (Kept(j, i) > limit ? work[i] - work[j] : 0);
                     if (v < best[b, i]) { best[b, i] = v; cut[b, i] = j; }
                 }
         var starts = new int[k];
@@ -166,8 +187,7 @@ public sealed record SplitPlan
             end = cut[b, end];
         }
         var plan = new SplitPlan(starts, n);
-        var recomputed = Enumerable.Range(0, k - 1)
-            .Where(b => prefix[plan.End(b)] - prefix[plan.Start(b)] + Boundary(plan.End(b)) > limit).ToArray();
+        var recomputed = Enumerable.Range(0, k - 1).Where(b => Kept(plan.Start(b), plan.End(b)) > limit).ToArray();
         return (plan, recomputed);
     }
 

@@ -221,6 +221,42 @@ public sealed class LocalLearnerTests
         Assert.Contains(netB.named_buffers(), kv => kv.name.EndsWith("num_batches_tracked", StringComparison.Ordinal) && kv.buffer.ToInt64() == 3);
     }
 
+    [Theory]
+    [InlineData(LocalMethod.ManPlusPlus, OptimizerKind.Sgd, false)]
+    [InlineData(LocalMethod.ManPlusPlus, OptimizerKind.AdamW, false)]
+    [InlineData(LocalMethod.InfoPro, OptimizerKind.Sgd, false)]
+    [InlineData(LocalMethod.ManPlusPlus, OptimizerKind.Sgd, true)]
+    public void Stepping_each_block_makes_the_updates_of_one_step_and_frees_gradients_early(LocalMethod method, OptimizerKind kind, bool recompute)
+    {
+        using var scope = NewDisposeScope();
+        var (_, _, learnerA) = Toy.Build(method, 3, recompute: recompute);
+        var (netB, _, learnerB) = Toy.Build(method, 3, recompute: recompute);
+        var options = Sgd() with { Optimizer = kind };
+        using var trainerA = new LocalTrainer<Tensor>(learnerA, options);
+        using var trainerB = new LocalTrainer<Tensor>(learnerB, options with { StepEachBlock = true });
+        // While block b runs (its backward just done), no parameter of an earlier block holds a gradient.
+        var stale = new List<int>();
+        learnerB.AfterBlockBackward += (b, _) =>
+        {
+            for (int u = 0; u < learnerB.Plan.Start(b); u++)
+                if (((nn.Module)netB[u]).parameters().Any(p => p.grad is not null)) stale.Add(b);
+        };
+        for (int i = 0; i < 4; i++)
+        {
+            var (x, y) = Toy.Batch(40 + i);
+            var a = trainerA.TrainStep(x, y);
+            var b = trainerB.TrainStep(x, y);
+            for (int block = 0; block < 3; block++) Assert.Equal(a.BlockLosses[block], b.BlockLosses[block], 6);
+        }
+        Assert.Empty(stale);
+        Assert.All(learnerB.TrainableParameters(), p => Assert.Null(p.grad));
+        // s included (the step result reports it when the block ran: before the single step, after the block's own).
+        Assert.Equal(learnerA.SValues, learnerB.SValues);
+        var sa = learnerA.state_dict();
+        foreach (var (name, t) in learnerB.state_dict())
+            Assert.True(Toy.MaxAbsDiff(t.to_type(ScalarType.Float64), sa[name].to_type(ScalarType.Float64)) < 1e-6, name);
+    }
+
     [Fact]
     public void Only_the_chosen_blocks_are_recomputed_and_training_is_unchanged()
     {

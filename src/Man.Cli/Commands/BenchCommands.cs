@@ -36,13 +36,14 @@ public static class BenchCommands
         var quick = new Option<bool>("--quick") { Description = "Only CIFAR ResNet-32 with K 1, 4, 8." };
         var arch = new Option<string?>("--arch") { Description = "Only this architecture." };
         var recompute = new Option<bool>("--recompute") { Description = "Measure every local configuration also with recomputed early blocks." };
+        var stepEach = new Option<bool>("--step-each-block") { Description = "Measure every local configuration also with an optimizer step after every block (with --recompute: both)." };
         var cmd = new Command("memory", "Peak memory and median step time of e2e vs local learning, each configuration in a fresh process.")
-        { methods, split, steps, threads, json, quick, arch, recompute };
+        { methods, split, steps, threads, json, quick, arch, recompute, stepEach };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
             var ms = r.GetValue(methods)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(m => LocalMethods.Parse(m).Name()).ToList();
-            var configs = MemoryBenchmark.DefaultConfigs(r.GetValue(split)!, ms, r.GetValue(quick), r.GetValue(recompute));
+            var configs = MemoryBenchmark.DefaultConfigs(r.GetValue(split)!, ms, r.GetValue(quick), r.GetValue(recompute), r.GetValue(stepEach));
             if (r.GetValue(arch) is string a) configs = configs.Where(c => c.Arch == a).ToList();
             return MemoryBenchmark.RunAll(configs, r.GetValue(steps), r.GetValue(threads), r.GetValue(json));
         }));
@@ -60,12 +61,13 @@ public static class BenchCommands
         var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 3 };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
         var recompute = new Option<bool>("--recompute");
+        var stepEach = new Option<bool>("--step-each-block");
         var cmd = new Command("memory-one", "One configuration of `bench memory` in this process (prints one json line).")
-        { arch, batch, size, method, k, split, steps, threads, recompute };
+        { arch, batch, size, method, k, split, steps, threads, recompute, stepEach };
         cmd.Hidden = true;
         cmd.SetAction(r => CliErrors.Run(() =>
         {
-            var c = new MemoryConfig(r.GetValue(arch)!, r.GetValue(batch), r.GetValue(size), r.GetValue(method)!, r.GetValue(k), r.GetValue(split)!, r.GetValue(recompute));
+            var c = new MemoryConfig(r.GetValue(arch)!, r.GetValue(batch), r.GetValue(size), r.GetValue(method)!, r.GetValue(k), r.GetValue(split)!, r.GetValue(recompute), r.GetValue(stepEach));
             var result = MemoryBenchmark.RunOne(c, r.GetValue(steps), r.GetValue(threads));
             Console.WriteLine(JsonConvert.SerializeObject(result));
             return 0;

@@ -37,10 +37,11 @@ public static class ClassifyCommands
         var freezeAt = new Option<int>("--freeze-at") { Description = "Freeze the stem (1) and the first N-1 stages.", DefaultValueFactory = _ => 0 };
         var backboneLr = new Option<double>("--backbone-lr-scale") { Description = "Backbone learning rate relative to the heads.", DefaultValueFactory = _ => 1.0 };
         var recompute = new Option<bool>("--recompute") { Description = "Recompute early blocks after their auxiliary pass (lower peak memory for one more forward pass of those blocks); with --split balanced only the blocks that need it." };
+        var stepEach = new Option<bool>("--step-each-block") { Description = "Step the optimizer after every block and free its gradients at once (the same updates, less memory)." };
         var common = CommonOptions.Create();
         var cmd = new Command("classify", "Train an image classifier end-to-end or with local learning.")
         {
-            data, arch, method, k, split, epochs, batch, lr, wd, warmup, seed, outDir, resume, maxBatches, trainSize, testSize, pretrained, strict, freezeAt, backboneLr, recompute,
+            data, arch, method, k, split, epochs, batch, lr, wd, warmup, seed, outDir, resume, maxBatches, trainSize, testSize, pretrained, strict, freezeAt, backboneLr, recompute, stepEach,
         };
         common.AddTo(cmd);
         cmd.SetAction(r => CliErrors.Run(() =>
@@ -54,7 +55,7 @@ public static class ClassifyCommands
                 LearningRate = r.GetValue(lr), WeightDecay = r.GetValue(wd), WarmupEpochs = r.GetValue(warmup), Seed = r.GetValue(seed),
                 MaxBatchesPerEpoch = r.GetValue(maxBatches),
                 Pretrained = r.GetValue(pretrained), StrictPretrained = r.GetValue(strict), FreezeAt = r.GetValue(freezeAt),
-                BackboneLrScale = r.GetValue(backboneLr), RecomputeBlocks = r.GetValue(recompute),
+                BackboneLrScale = r.GetValue(backboneLr), RecomputeBlocks = r.GetValue(recompute), StepEachBlock = r.GetValue(stepEach),
             };
             options.Validate();
             var (train, test) = ClassificationData.Open(r.GetValue(data)!, r.GetValue(batch), options.Seed, r.GetValue(trainSize), common.Workers(r), r.GetValue(testSize));

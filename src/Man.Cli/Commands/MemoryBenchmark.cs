@@ -11,12 +11,14 @@ using static TorchSharp.torch;
 
 namespace Man.Cli.Commands;
 
-/// <summary>One configuration of the memory benchmark.</summary>
-/// <summary>One configuration of the memory benchmark; <paramref name="Recompute"/> recomputes early blocks.</summary>
-public sealed record MemoryConfig(string Arch, int Batch, int Size, string Method, int K, string Split, bool Recompute = false)
+/// <summary>
+/// One configuration of the memory benchmark; <paramref name="Recompute"/> recomputes early blocks,
+/// <paramref name="StepEachBlock"/> steps the optimizer after every block.
+/// </summary>
+public sealed record MemoryConfig(string Arch, int Batch, int Size, string Method, int K, string Split, bool Recompute = false, bool StepEachBlock = false)
 {
-    /// <summary>The method as the tables print it ("manpp+recompute" when recomputing).</summary>
-    public string Label => Recompute ? Method + "+recompute" : Method;
+    /// <summary>The method as the tables print it, e.g. "manpp+recompute+step-each-block".</summary>
+    public string Label => Method + (Recompute ? "+recompute" : "") + (StepEachBlock ? "+step-each-block" : "");
 }
 
 /// <summary>What one fresh process measured.</summary>
@@ -43,7 +45,8 @@ public static class MemoryBenchmark
     /// <param name="methods">Methods besides e2e.</param>
     /// <param name="quick">Only CIFAR ResNet-32 with K 1, 4, 8.</param>
     /// <param name="recompute">Measure every local configuration also with recomputed blocks.</param>
-    public static IReadOnlyList<MemoryConfig> DefaultConfigs(string split, IReadOnlyList<string> methods, bool quick, bool recompute = false)
+    /// <param name="stepEachBlock">Measure every local configuration also with a step after every block (with recomputation when both are set).</param>
+    public static IReadOnlyList<MemoryConfig> DefaultConfigs(string split, IReadOnlyList<string> methods, bool quick, bool recompute = false, bool stepEachBlock = false)
     {
         var list = new List<MemoryConfig>();
         void Add(string arch, int batch, int size, int[] ks)
@@ -53,7 +56,7 @@ public static class MemoryBenchmark
                 foreach (var k in ks.Where(k => k > 1))
                 {
                     list.Add(new MemoryConfig(arch, batch, size, m, k, split));
-                    if (recompute) list.Add(new MemoryConfig(arch, batch, size, m, k, split, Recompute: true));
+                    if (recompute || stepEachBlock) list.Add(new MemoryConfig(arch, batch, size, m, k, split, recompute, stepEachBlock));
                 }
         }
         if (quick)
@@ -76,6 +79,7 @@ public static class MemoryBenchmark
         using var trainer = new LocalTrainer<Tensor>(model.Learner, new TrainerOptions
         {
             Schedule = new LearningRateSchedule { Kind = ScheduleKind.Constant, BaseLr = 0.01, TotalSteps = steps + 1 },
+            StepEachBlock = c.StepEachBlock,
         });
         var g = new Generator().manual_seed(0);
         using var x = torch.randn([c.Batch, 3, c.Size, c.Size], generator: g);
@@ -97,7 +101,7 @@ public static class MemoryBenchmark
             var result = BenchHarness.RunJsonChild<MemoryResult>(["bench", "memory-one", "--arch", c.Arch, "--batch", c.Batch.ToString(CultureInfo.InvariantCulture),
                 "--size", c.Size.ToString(CultureInfo.InvariantCulture), "--method", c.Method, "--k", c.K.ToString(CultureInfo.InvariantCulture),
                 "--split", c.Split, "--steps", steps.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture),
-                .. (c.Recompute ? new[] { "--recompute" } : [])], out string error);
+                .. (c.Recompute ? new[] { "--recompute" } : []), .. (c.StepEachBlock ? new[] { "--step-each-block" } : [])], out string error);
             if (result is null) CliErrors.Error($"configuration {c} failed ({error})");
             else results.Add(result);
         }
@@ -111,7 +115,7 @@ public static class MemoryBenchmark
                 ["steps"] = steps,
                 ["results"] = JArray.FromObject(results.Select(r => new
                 {
-                    r.Config.Arch, r.Config.Batch, r.Config.Size, r.Config.Method, recompute = r.Config.Recompute, r.Config.K, r.Plan,
+                    r.Config.Arch, r.Config.Batch, r.Config.Size, r.Config.Method, recompute = r.Config.Recompute, step_each_block = r.Config.StepEachBlock, r.Config.K, r.Plan,
                     floor_mib = Math.Round(r.FloorMiB, 1), peak_mib = Math.Round(r.PeakMiB, 1), block_peaks_mib = r.BlockPeaksMiB, step_ms = Math.Round(r.StepMsMedian, 1),
                     peak_vs_e2e = Math.Round(r.PeakMiB / E2E(results, r).PeakMiB, 3), step_vs_e2e = Math.Round(r.StepMsMedian / E2E(results, r).StepMsMedian, 3),
                 })),

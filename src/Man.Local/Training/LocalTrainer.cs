@@ -50,6 +50,17 @@ public sealed class LocalTrainer<TTarget> : IDisposable
         var scales = byScale.Keys.ToList();
         int i = 0;
         foreach (var g in optimizer.ParamGroups) groups.Add((g, scales[i++]));
+        if (options.StepEachBlock) learner.AfterBlockBackward += StepBlock;
+    }
+
+    private bool inStep;
+
+    /// <summary>With <see cref="TrainerOptions.StepEachBlock"/>: the block's optimizer step, then its gradients are dropped.</summary>
+    private void StepBlock(int block, double loss)
+    {
+        if (!inStep) return;
+        optimizer.step();
+        ClearGradients();
     }
 
     /// <summary>The engine.</summary>
@@ -90,6 +101,7 @@ public sealed class LocalTrainer<TTarget> : IDisposable
         StepResult result;
         try
         {
+            inStep = true;
             result = Learner.Step(input, target);
         }
         catch (NonFiniteLossException)
@@ -97,7 +109,12 @@ public sealed class LocalTrainer<TTarget> : IDisposable
             ClearGradients();
             throw;
         }
-        optimizer.step();
+        finally
+        {
+            inStep = false;
+        }
+        // With StepEachBlock every block has stepped already and no gradient is left.
+        if (!Options.StepEachBlock) optimizer.step();
         Learner.AfterOptimizerStep();
         AfterStep?.Invoke(step, result);
         return result;

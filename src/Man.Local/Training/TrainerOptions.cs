@@ -35,6 +35,15 @@ public sealed record TrainerOptions
     /// </summary>
     public Func<string, double>? LrScaleByName { get; init; }
 
+    /// <summary>
+    /// Step the optimizer after every block's backward pass and drop that block's gradients at once, instead of one
+    /// step after the last block (false by default). A block's parameters are not used again in the same training step
+    /// (the next block's input is detached, and an EMA copy follows the first unit of the block after it, which has
+    /// not stepped yet), so SGD and AdamW make exactly the updates of the single step; only the gradients of the block
+    /// that runs are ever alive. If a block's loss is not finite, the blocks before it have already been updated.
+    /// </summary>
+    public bool StepEachBlock { get; init; }
+
     /// <summary>The run's seed (saved in checkpoints).</summary>
     public long Seed { get; init; }
 

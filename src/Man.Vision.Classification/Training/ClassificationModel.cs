@@ -103,9 +103,9 @@ public sealed class ClassificationModel : IDisposable
     /// <summary>
     /// The memory slack of the recomputing balanced split (<see cref="SplitPlan.BalancedWithRecompute"/>): blocks that
     /// would exceed the bound by at most 2 % keep their graph. Measured on ResNet-101, batch 16, 224², MAN++ K = 4 (1
-    /// thread): without slack every early block is recomputed (0.50× e2e peak, 1.39× step); with 2 % the third block
-    /// (layer3.0–3.10, most of the early blocks' multiply-accumulates) keeps its graph at the same peak (0.50×, 1.29–1.35×);
-    /// with 20 % only the first block is recomputed (0.52×, 1.19–1.25×).
+    /// thread, README): without slack every early block is recomputed (0.499× e2e peak, 1.39–1.46× step); with 2 % the
+    /// third block (most of layer3 before the last block, most of the early blocks' multiply-accumulates) keeps its
+    /// graph at the same peak (0.50×, 1.29–1.35×); with 20 % only the first block is recomputed (0.52×, 1.19–1.25×).
     /// </summary>
     public const double RecomputeSlack = 0.02;
 
@@ -154,7 +154,10 @@ public sealed class ClassificationModel : IDisposable
         var costs = units.Select(u => (double)u.ActivationElements).ToArray();
         var boundary = method is LocalMethod.Man or LocalMethod.ManPlusPlus ? costs.Select(c => 2 * c).ToArray() : null;
         if (!recompute) return (SplitPlan.Balanced(k, costs, boundary), []);
-        return SplitPlan.BalancedWithRecompute(k, costs, boundary, units.Select(u => (double)u.Parameters * u.Height * u.Width).ToArray(), RecomputeSlack);
+        // With recomputation the finer model: MAN/MAN++'s fusion keeps s·LB, (2 − s)·EMA and their sum (3 outputs).
+        if (boundary is not null) boundary = units.Select(u => 2.0 * u.ActivationElements + 3.0 * u.OutputElements).ToArray();
+        return SplitPlan.BalancedWithRecompute(k, costs, boundary, units.Select(u => (double)u.Parameters * u.Height * u.Width).ToArray(), RecomputeSlack,
+            units.Select(u => (double)u.OutputElements).ToArray());
     }
 
     private static SplitPlan CheckK(SplitPlan plan, int k) =>

@@ -67,6 +67,7 @@ public sealed class ClassificationRunner
                 WarmupSteps = (long)Math.Round(options.WarmupEpochs * batches),
             },
             WeightDecay = options.WeightDecay,
+            StepEachBlock = options.StepEachBlock,
             Seed = options.Seed,
             LrScaleByName = options.BackboneLrScale == 1.0 ? null
                 : name => name.StartsWith("model.", StringComparison.Ordinal) && !name.StartsWith("model.fc.", StringComparison.Ordinal) ? options.BackboneLrScale : 1.0,
@@ -202,6 +203,7 @@ public sealed class ClassificationRunner
             ["k"] = model.Learner.Plan.K,
             ["split"] = model.Learner.Plan.ToString(b => model.Learner.Options.Recomputes(b, model.Learner.Plan.K)),
             ["recompute_blocks"] = options.RecomputeBlocks,
+            ["step_each_block"] = options.StepEachBlock,
             ["units"] = model.Learner.Plan.UnitCount,
             ["seed"] = options.Seed,
             ["epochs_planned"] = options.Epochs,

@@ -57,6 +57,9 @@ public sealed record ClassificationTrainOptions
     /// <summary>Recompute early blocks to lower peak memory (see <see cref="Man.Local.LocalLearningOptions.RecomputeBlocks"/>).</summary>
     public bool RecomputeBlocks { get; init; }
 
+    /// <summary>Step the optimizer after every block and free its gradients at once (see <see cref="Man.Local.Training.TrainerOptions.StepEachBlock"/>).</summary>
+    public bool StepEachBlock { get; init; }
+
     /// <summary>Checks the values; throws with a message naming the bad one.</summary>
     public void Validate()
     {

@@ -50,13 +50,23 @@ public sealed class NmsTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void FiveThousandBoxesTakeAFewMilliseconds()
+    public void FiveThousandBoxesOfTheBenchmarkEqualTheBruteForce()
     {
-        double ms = NmsBenchmark.Run(5000, 0.5, 7);
-        output.WriteLine($"NMS 5000 boxes IoU 0.5: median {ms:F2} ms; IoU 0.7: {NmsBenchmark.Run(5000, 0.7, 7):F2} ms");
-        // Goal ≤ 20 ms (≈3 ms measured, Debug and Release: the library is always JIT-optimised);
-        // TorchVision.NET needs ≈500 ms.
-        Assert.True(ms < 20, $"NMS of 5000 boxes took {ms:F1} ms (median)");
+        // The `bench nms` workload (its timing lives in the benchmark, never in a test): the kept boxes equal the
+        // textbook reference, and the benchmark measures the same call.
+        using var scope = NewDisposeScope();
+        Tensor boxes = NmsBenchmark.RandomBoxes(5000, 0, out Tensor scores);
+        float[] b = boxes.data<float>().ToArray();
+        float[] s = scores.data<float>().ToArray();
+        foreach (double thr in new[] { 0.5, 0.7 })
+        {
+            long[] keep = BoxOps.Nms(boxes, scores, thr).data<long>().ToArray();
+            Assert.Equal(BruteForce(b, s, null, thr), keep);
+            Assert.InRange(keep.Length, 1, 4999);
+        }
+        double ms = NmsBenchmark.Run(5000, 0.5, 3);
+        output.WriteLine($"NMS 5000 boxes IoU 0.5: median {ms:F2} ms (not asserted; see `man-vision bench nms`)");
+        Assert.True(double.IsFinite(ms) && ms > 0);
     }
 
     /// <summary>Textbook greedy NMS: stable order by score, IoU computed pairwise in float as torchvision does.</summary>
