@@ -80,14 +80,28 @@ public sealed record SplitPlan
     public static SplitPlan Balanced(int k, IReadOnlyList<double> costs, IReadOnlyList<double>? boundaryCosts = null, bool recompute = false)
     {
         int n = costs.Count;
-        CheckK(k, n);
-        if (costs.Any(c => c < 0 || double.IsNaN(c))) throw new ArgumentException("Unit costs must be non-negative numbers.", nameof(costs));
-        if (boundaryCosts is not null && (boundaryCosts.Count != n || boundaryCosts.Any(c => c < 0 || double.IsNaN(c))))
-            throw new ArgumentException($"Boundary costs must be {n} non-negative numbers, one per unit.", nameof(boundaryCosts));
+        CheckCosts(k, costs, boundaryCosts);
         double Boundary(int end) => end < n && boundaryCosts is not null ? boundaryCosts[end] : 0;
-        var prefix = new double[n + 1];
-        for (int i = 0; i < n; i++) prefix[i + 1] = prefix[i] + costs[i];
-        // best[b, i]: minimal max-cost of splitting the first i units into b blocks; cut[b, i]: start of the last block.
+        var prefix = Prefix(costs);
+        return Best(k, n, (j, i) =>
+        {
+            double block = prefix[i] - prefix[j];
+            return recompute ? Math.Max(block, Boundary(i)) : block + Boundary(i);
+        }, Math.Max).Plan;
+    }
+
+    /// <summary>
+    /// Exact dynamic programming over K consecutive blocks of n units: the split whose block values, combined with
+    /// <paramref name="combine"/> (max for a min-max split, + for a least total), are smallest. A block value of +∞
+    /// forbids that block.
+    /// </summary>
+    /// <param name="k">Number of blocks.</param>
+    /// <param name="n">Number of units.</param>
+    /// <param name="block">Value of the block of units [j, i).</param>
+    /// <param name="combine">How the value so far and a block's value combine.</param>
+    private static (double Value, SplitPlan Plan) Best(int k, int n, Func<int, int, double> block, Func<double, double, double> combine)
+    {
+        // best[b, i]: the best value of splitting the first i units into b blocks; cut[b, i]: start of the last block.
         var best = new double[k + 1, n + 1];
         var cut = new int[k + 1, n + 1];
         for (int b = 0; b <= k; b++)
@@ -97,10 +111,11 @@ public sealed record SplitPlan
             for (int i = b; i <= n; i++)
                 for (int j = b - 1; j < i; j++)
                 {
-                    double block = prefix[i] - prefix[j];
-                    double v = Math.Max(best[b - 1, j], recompute ? Math.Max(block, Boundary(i)) : block + Boundary(i));
+                    if (double.IsPositiveInfinity(best[b - 1, j])) continue;
+                    double v = combine(best[b - 1, j], block(j, i));
                     if (v < best[b, i]) { best[b, i] = v; cut[b, i] = j; }
                 }
+        if (double.IsPositiveInfinity(best[k, n])) throw new InvalidOperationException("No split satisfies the block limits.");
         var starts = new int[k];
         int end = n;
         for (int b = k; b >= 1; b--)
@@ -108,7 +123,23 @@ public sealed record SplitPlan
             starts[b - 1] = cut[b, end];
             end = cut[b, end];
         }
-        return new SplitPlan(starts, n);
+        return (best[k, n], new SplitPlan(starts, n));
+    }
+
+    private static double[] Prefix(IReadOnlyList<double> values)
+    {
+        var prefix = new double[values.Count + 1];
+        for (int i = 0; i < values.Count; i++) prefix[i + 1] = prefix[i] + values[i];
+        return prefix;
+    }
+
+    private static void CheckCosts(int k, IReadOnlyList<double> costs, IReadOnlyList<double>? boundaryCosts)
+    {
+        int n = costs.Count;
+        CheckK(k, n);
+        if (costs.Any(c => c < 0 || double.IsNaN(c))) throw new ArgumentException("Unit costs must be non-negative numbers.", nameof(costs));
+        if (boundaryCosts is not null && (boundaryCosts.Count != n || boundaryCosts.Any(c => c < 0 || double.IsNaN(c))))
+            throw new ArgumentException($"Boundary costs must be {n} non-negative numbers, one per unit.", nameof(boundaryCosts));
     }
 
     /// <summary>
@@ -137,10 +168,7 @@ public sealed record SplitPlan
         IReadOnlyList<double>? boundaryCosts, IReadOnlyList<double> forwardCosts, double slack = 0, IReadOnlyList<double>? outputCosts = null)
     {
         int n = costs.Count;
-        CheckK(k, n);
-        if (costs.Any(c => c < 0 || double.IsNaN(c))) throw new ArgumentException("Unit costs must be non-negative numbers.", nameof(costs));
-        if (boundaryCosts is not null && (boundaryCosts.Count != n || boundaryCosts.Any(c => c < 0 || double.IsNaN(c))))
-            throw new ArgumentException($"Boundary costs must be {n} non-negative numbers, one per unit.", nameof(boundaryCosts));
+        CheckCosts(k, costs, boundaryCosts);
         if (forwardCosts.Count != n || forwardCosts.Any(c => c < 0 || double.IsNaN(c)))
             throw new ArgumentException($"Forward costs must be {n} non-negative numbers, one per unit.", nameof(forwardCosts));
         if (outputCosts is not null && (outputCosts.Count != n || outputCosts.Any(c => c < 0 || double.IsNaN(c))))
@@ -149,44 +177,17 @@ public sealed record SplitPlan
         double Boundary(int end) => end < n && boundaryCosts is not null ? boundaryCosts[end] : 0;
         // An early block's output gradient is alive in its auxiliary backward pass (and, recomputed, with its second graph).
         double Out(int end) => end < n && outputCosts is not null ? outputCosts[end - 1] : 0;
-        var prefix = new double[n + 1];
-        var work = new double[n + 1];
-        for (int i = 0; i < n; i++) { prefix[i + 1] = prefix[i] + costs[i]; work[i + 1] = work[i] + forwardCosts[i]; }
+        var prefix = Prefix(costs);
+        var work = Prefix(forwardCosts);
         double Kept(int j, int i) => prefix[i] - prefix[j] + Boundary(i) + Out(i);
         double Recomputed(int j, int i) => i == n ? prefix[i] - prefix[j] : Math.Max(prefix[i] - prefix[j] + Out(i), Boundary(i) + 2 * Out(i));
         // Step 1: the smallest largest block cost, every early block free to recompute.
-        var bound = new double[k + 1, n + 1];
-        for (int b = 0; b <= k; b++)
-            for (int i = 0; i <= n; i++) bound[b, i] = double.PositiveInfinity;
-        bound[0, 0] = 0;
-        for (int b = 1; b <= k; b++)
-            for (int i = b; i <= n; i++)
-                for (int j = b - 1; j < i; j++)
-                    bound[b, i] = Math.Min(bound[b, i], Math.Max(bound[b - 1, j], Math.Min(Kept(j, i), Recomputed(j, i))));
+        double bound = Best(k, n, (j, i) => Math.Min(Kept(j, i), Recomputed(j, i)), Math.Max).Value;
         // A relative tolerance so that the first step's plan itself is always feasible despite rounding.
-        double limit = bound[k, n] * (1 + slack + 1e-12);
+        double limit = bound * (1 + slack + 1e-12);
         // Step 2: the least recomputation work among the splits within the limit.
-        var best = new double[k + 1, n + 1];
-        var cut = new int[k + 1, n + 1];
-        for (int b = 0; b <= k; b++)
-            for (int i = 0; i <= n; i++) best[b, i] = double.PositiveInfinity;
-        best[0, 0] = 0;
-        for (int b = 1; b <= k; b++)
-            for (int i = b; i <= n; i++)
-                for (int j = b - 1; j < i; j++)
-                {
-                    if (double.IsPositiveInfinity(best[b - 1, j]) || Recomputed(j, i) > limit) continue;
-                    double v = best[b - 1, j] + (Kept(j, i) > limit ? work[i] - work[j] : 0);
-                    if (v < best[b, i]) { best[b, i] = v; cut[b, i] = j; }
-                }
-        var starts = new int[k];
-        int end = n;
-        for (int b = k; b >= 1; b--)
-        {
-            starts[b - 1] = cut[b, end];
-            end = cut[b, end];
-        }
-        var plan = new SplitPlan(starts, n);
+        var plan = Best(k, n, (j, i) => Recomputed(j, i) > limit ? double.PositiveInfinity : Kept(j, i) > limit ? work[i] - work[j] : 0,
+            (a, b) => a + b).Plan;
         var recomputed = Enumerable.Range(0, k - 1).Where(b => Kept(plan.Start(b), plan.End(b)) > limit).ToArray();
         return (plan, recomputed);
     }
