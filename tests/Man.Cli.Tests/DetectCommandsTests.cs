@@ -160,4 +160,17 @@ public sealed class DetectCommandsTests(ITestOutputHelper output)
         Assert.Contains("coco:DIR", stderr);
         Assert.Contains("voc:DIR", stderr);
     }
+
+    [Fact]
+    public void AnUnknownAuxiliaryHeadNamesTheValidOnes()
+    {
+        var (code, _, stderr) = Run("train", "detect", "--data", "synth", "--aux-head", "retina", "--out", Path.Combine(Path.GetTempPath(), "unused-run"), "--backbone", "resnet18");
+        Assert.NotEqual(0, code);
+        Assert.Contains("Unknown auxiliary detection head 'retina'", stderr);
+        Assert.Contains("dense", stderr);
+        Assert.Contains("rcnn", stderr);
+        (code, _, stderr) = Run("train", "detect", "--data", "synth", "--aux-min-stride", "0", "--out", Path.Combine(Path.GetTempPath(), "unused-run"), "--backbone", "resnet18");
+        Assert.NotEqual(0, code);
+        Assert.Contains("--aux-min-stride must be positive (got 0)", stderr);
+    }
 }
