@@ -64,14 +64,60 @@ public sealed class AuxiliaryNetwork<TTarget> : nn.Module
     public double SValue => s is not null ? s.ToSingle() : method == LocalMethod.Man ? 1.0 : double.NaN;
 
     /// <summary>The features the head sees: h, or the fusion of LB(h) and EMA(h).</summary>
-    public Tensor Features(Tensor h)
+    public Tensor Features(Tensor h) => Fuse(h, ema is null ? null : ema.forward);
+
+    private Tensor Fuse(Tensor h, Func<Tensor, Tensor>? momentum)
     {
-        if (lb is null || ema is null) return h;
+        if (lb is null || momentum is null) return h;
         using var scope = NewDisposeScope();
         var a = lb.forward(h);
-        var b = ema.forward(h);
+        var b = momentum(h);
         var y = s is null ? a + b : s * a + (2 - s) * b;
         return y.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The local loss with the momentum branch cut out of the graph: EMA(h) is computed without a graph and enters the
+    /// fusion as a leaf, so that the LB branch's graph and the EMA branch's are never alive together. After the loss's
+    /// backward pass, <see cref="MomentumInputGradient"/> sends the leaf's gradient through a second EMA forward pass to
+    /// <paramref name="h"/>. Without an EMA copy this is <see cref="Loss"/> with no leaf.
+    /// </summary>
+    /// <returns>The loss, the leaf (its gradient is set by the loss's backward pass) and the random state before the EMA pass.</returns>
+    public (Tensor Loss, Tensor? MomentumLeaf, Tensor? RngState) LossWithMomentumLeaf(Tensor h, TTarget target, Tensor input)
+    {
+        if (ema is null) return (Loss(h, target, input), null, null);
+        Tensor? leaf = null, rng = null;
+        Tensor Momentum(Tensor x)
+        {
+            rng = torch.random.get_rng_state().DetachFromDisposeScope();
+            using var noGrad = torch.no_grad();
+            leaf = ema.forward(x.detach()).detach().requires_grad_(true).DetachFromDisposeScope();
+            return leaf;
+        }
+        var loss = LossCore(h, target, input, Momentum);
+        return (loss, leaf, rng);
+    }
+
+    /// <summary>
+    /// The gradient that the EMA branch sends to <paramref name="h"/> for the output gradient <paramref name="leafGrad"/>:
+    /// EMA(h) again with a graph, from the same random state; its buffers (batch-norm statistics) are put back, so that
+    /// they change once per step as without the cut.
+    /// </summary>
+    public Tensor MomentumInputGradient(Tensor h, Tensor leafGrad, Tensor rngState)
+    {
+        if (ema is null) throw new InvalidOperationException("This auxiliary network has no momentum copy.");
+        using var scope = NewDisposeScope();
+        var saved = new List<(Tensor Buffer, Tensor Copy)>();
+        using (torch.no_grad())
+            foreach (var (_, buffer) in ema.named_buffers()) saved.Add((buffer, buffer.clone()));
+        var after = torch.random.get_rng_state();
+        torch.random.set_rng_state(rngState);
+        var x = h.detach().requires_grad_(true);
+        ema.forward(x).backward([leafGrad]);
+        torch.random.set_rng_state(after);
+        using (torch.no_grad())
+            foreach (var (buffer, copy) in saved) buffer.copy_(copy);
+        return x.grad!.detach().MoveToOuterDisposeScope();
     }
 
     /// <summary>Projects s onto [0, 2] (no-op without s).</summary>
@@ -83,10 +129,12 @@ public sealed class AuxiliaryNetwork<TTarget> : nn.Module
     }
 
     /// <summary>The local loss of the block output <paramref name="h"/>; <paramref name="input"/> is the model input (InfoPro).</summary>
-    public Tensor Loss(Tensor h, TTarget target, Tensor input)
+    public Tensor Loss(Tensor h, TTarget target, Tensor input) => LossCore(h, target, input, ema is null ? null : ema.forward);
+
+    private Tensor LossCore(Tensor h, TTarget target, Tensor input, Func<Tensor, Tensor>? momentum)
     {
         using var scope = NewDisposeScope();
-        var loss = head.Loss(Features(h), target);
+        var loss = head.Loss(Fuse(h, momentum), target);
         if (decoder is not null && reconstructionWeight > 0)
         {
             var reconstruction = decoder.forward(h);

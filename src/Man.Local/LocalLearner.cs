@@ -204,16 +204,29 @@ public sealed class LocalLearner<TTarget> : nn.Module
         return (h.MoveToOuterDisposeScope(), keptHere);
     }
 
-    /// <summary>The auxiliary network's forward and backward on a leaf holding the block output: the loss and the output's gradient.</summary>
+    /// <summary>
+    /// The auxiliary network's forward and backward on a leaf holding the block output: the loss and the output's
+    /// gradient. The EMA branch (MAN/MAN++) is cut out of the loss's graph and back-propagated on its own afterwards
+    /// (<see cref="AuxiliaryNetwork{TTarget}.LossWithMomentumLeaf"/>), so the two copies' graphs are never alive together.
+    /// </summary>
     private (double Loss, Tensor? OutputGrad) AuxiliaryPass(int block, Tensor output, TTarget target, Tensor input)
     {
         using var scope = NewDisposeScope();
         var leaf = output.detach().requires_grad_(true);
-        var loss = aux[block].Loss(leaf, target, input);
+        var (loss, momentumLeaf, rng) = aux[block].LossWithMomentumLeaf(leaf, target, input);
+        using var ownedLeaf = momentumLeaf;
+        using var ownedRng = rng;
         double v = loss.ToDouble();
         if (!double.IsFinite(v)) throw new NonFiniteLossException(step, block, $"block{block}", v);
         if (loss.requires_grad) loss.backward();
-        return (v, leaf.grad?.detach().MoveToOuterDisposeScope());
+        loss.Dispose();
+        Tensor? grad = leaf.grad?.detach();
+        if (momentumLeaf?.grad is Tensor momentumGrad)
+        {
+            var throughMomentum = aux[block].MomentumInputGradient(output, momentumGrad, rng!);
+            grad = grad is null ? throughMomentum : grad.add_(throughMomentum);
+        }
+        return (v, grad?.MoveToOuterDisposeScope());
     }
 
     /// <summary>

@@ -25,9 +25,11 @@ public sealed record LocalLearningOptions
     /// <summary>
     /// Recompute each early block instead of keeping its graph through the auxiliary pass (false by default). The block
     /// first runs without a graph; its auxiliary network's forward and backward then give the gradient of the block
-    /// output; the block runs again with a graph and back-propagates that gradient. Peak memory becomes the larger of
-    /// the block's and the auxiliary network's activations instead of their sum, for one more forward pass of every
-    /// early block. Gradients, outputs, batch-norm statistics and random draws are those of the plain step.
+    /// output; the block runs again with a graph and back-propagates that gradient. Inside the auxiliary pass the EMA
+    /// branch (MAN/MAN++) enters the fusion as a leaf and is back-propagated by a second EMA pass of its own. Peak memory
+    /// becomes the largest of the block's, the LB branch's and the EMA branch's activations instead of their sum, for one
+    /// more forward pass of every recomputed block (and of its EMA copy). Gradients, outputs, batch-norm statistics and
+    /// random draws are those of the plain step.
     /// </summary>
     public bool RecomputeBlocks { get; init; }
 

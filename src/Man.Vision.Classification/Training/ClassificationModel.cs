@@ -154,8 +154,9 @@ public sealed class ClassificationModel : IDisposable
         var costs = units.Select(u => (double)u.ActivationElements).ToArray();
         var boundary = method is LocalMethod.Man or LocalMethod.ManPlusPlus ? costs.Select(c => 2 * c).ToArray() : null;
         if (!recompute) return (SplitPlan.Balanced(k, costs, boundary), []);
-        // With recomputation the finer model: MAN/MAN++'s fusion keeps s·LB, (2 − s)·EMA and their sum (3 outputs).
-        if (boundary is not null) boundary = units.Select(u => 2.0 * u.ActivationElements + 3.0 * u.OutputElements).ToArray();
+        // With recomputation the EMA branch is cut out of the auxiliary graph (LossWithMomentumLeaf): the LB copy's graph,
+        // the EMA output and the fusion's s·LB, (2 − s)·EMA and sum are alive together; the EMA graph comes later, alone.
+        if (boundary is not null) boundary = units.Select(u => u.ActivationElements + 4.0 * u.OutputElements).ToArray();
         return SplitPlan.BalancedWithRecompute(k, costs, boundary, units.Select(u => (double)u.Parameters * u.Height * u.Width).ToArray(), RecomputeSlack,
             units.Select(u => (double)u.OutputElements).ToArray());
     }
