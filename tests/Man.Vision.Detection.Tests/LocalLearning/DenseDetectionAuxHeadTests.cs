@@ -35,25 +35,7 @@ public sealed class DenseDetectionAuxHeadTests
     {
         using var scope = NewDisposeScope();
         torch.manual_seed(2);
-        var (images, targets) = SyntheticSquares.Make(8, 64, seed: 3);
-        Tensor batch = torch.stack(images);
-        var dt = new DetectionTargets(targets, images.Select(_ => new ImageSize(64, 64)).ToList(), new ImageSize(64, 64));
-        var stem = nn.Sequential(nn.Conv2d(3, 8, 3, stride: 4, padding: 1), nn.ReLU());
-        var head = new DenseDetectionAuxHead(8, 2, Small);
-        var optimizer = torch.optim.Adam(stem.parameters().Concat(head.parameters()), lr: 5e-3);
-        double first = 0, last = 0;
-        for (int step = 0; step < 60; step++)
-        {
-            using var s = NewDisposeScope();
-            Tensor loss = head.Loss(stem.call(batch), dt);
-            optimizer.zero_grad();
-            loss.backward();
-            if (step == 0)
-                Assert.Contains(stem.parameters(), p => p.grad is not null && p.grad.abs().sum().item<float>() > 0);
-            optimizer.step();
-            if (step == 0) first = loss.item<float>();
-            last = loss.item<float>();
-        }
+        var (first, last) = AuxHeadTraining.Train(new DenseDetectionAuxHead(8, 2, Small), 60, 5e-3);
         Assert.True(last < 0.5 * first, $"Auxiliary loss fell from {first:F3} to {last:F3} only.");
     }
 
