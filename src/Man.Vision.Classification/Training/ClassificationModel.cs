@@ -152,11 +152,11 @@ public sealed class ClassificationModel : IDisposable
     {
         var units = network.DescribeUnits(sampleShape[1], sampleShape[2]).Skip(skip).ToArray();
         var costs = units.Select(u => (double)u.ActivationElements).ToArray();
-        var boundary = method is LocalMethod.Man or LocalMethod.ManPlusPlus ? costs.Select(c => 2 * c).ToArray() : null;
-        if (!recompute) return (SplitPlan.Balanced(k, costs, boundary), []);
+        bool copies = method is LocalMethod.Man or LocalMethod.ManPlusPlus;
+        if (!recompute) return (SplitPlan.Balanced(k, costs, copies ? costs.Select(c => 2 * c).ToArray() : null), []);
         // With recomputation the EMA branch is cut out of the auxiliary graph (LossWithMomentumLeaf): the LB copy's graph,
         // the EMA output and the fusion's s·LB, (2 − s)·EMA and sum are alive together; the EMA graph comes later, alone.
-        if (boundary is not null) boundary = units.Select(u => u.ActivationElements + 4.0 * u.OutputElements).ToArray();
+        var boundary = copies ? units.Select(u => u.ActivationElements + 4.0 * u.OutputElements).ToArray() : null;
         return SplitPlan.BalancedWithRecompute(k, costs, boundary, units.Select(u => (double)u.Parameters * u.Height * u.Width).ToArray(), RecomputeSlack,
             units.Select(u => (double)u.OutputElements).ToArray());
     }
