@@ -35,7 +35,18 @@ public static class Program
     /// <summary>Runs the command line; returns the exit code.</summary>
     public static int Main(string[] args)
     {
-        if (Environment.GetEnvironmentVariable("MAN_MALLOC") != "default") Man.Runtime.Memory.ReturnLargeBlocksToSystem();
+        // MAN_MALLOC picks glibc's policy for the whole process: lean (the default) maps every large tensor on its own so
+        // RSS follows the live working set; trim keeps glibc's faster heap and trims it after every block; default
+        // leaves glibc alone (fastest, highest RSS). README "Training memory" has the measurements.
+        switch (Environment.GetEnvironmentVariable("MAN_MALLOC"))
+        {
+            case "default": break;
+            case "trim": Man.Runtime.Memory.TrimAtBlockBoundaries(); break;
+            case null or "" or "lean": Man.Runtime.Memory.ReturnLargeBlocksToSystem(); break;
+            case string other:
+                Console.Error.WriteLine($"error: MAN_MALLOC={other} is not a policy; use lean (default), trim or default.");
+                return 2;
+        }
         var parse = BuildRoot().Parse(args);
         return parse.Invoke();
     }

@@ -122,6 +122,7 @@ public sealed class LocalLearner<TTarget> : nn.Module
         Tensor x = input;
         for (int b = 0; b < k; b++)
         {
+            if (b > 0) Man.Runtime.Memory.ReleaseFreed();
             using var scope = NewDisposeScope();
             bool recompute = Options.Recomputes(b, k);
             if (recompute)
@@ -186,6 +187,7 @@ public sealed class LocalLearner<TTarget> : nn.Module
             }
         }
         step++;
+        Man.Runtime.Memory.ReleaseFreed();
         return new StepResult(blockLosses, named, SValues);
     }
 

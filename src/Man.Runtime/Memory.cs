@@ -38,7 +38,9 @@ public static class Memory
         if (!OperatingSystem.IsLinux()) return false;
         try
         {
-            return mallopt(MMmapThreshold, thresholdBytes) == 1;
+            if (mallopt(MMmapThreshold, thresholdBytes) != 1) return false;
+            AllocatorPolicy = $"lean (blocks ≥ {thresholdBytes / 1024} KiB mapped and unmapped one by one)";
+            return true;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
@@ -46,7 +48,61 @@ public static class Memory
         }
     }
 
+    /// <summary>
+    /// Keeps glibc's own (fast, dynamic) allocation policy and returns freed heap memory to the system at block
+    /// boundaries instead: from this call on <see cref="ReleaseFreed"/>, which the local-learning engine calls after
+    /// every block and at the end of each step, runs <see cref="TrimNow"/>. Tensor memory is reused inside a block
+    /// without new page faults (the fixed mmap threshold of <see cref="ReturnLargeBlocksToSystem"/> maps, faults in
+    /// and zeroes every large tensor afresh), and the memory a finished block held still goes back before the next
+    /// block runs. Returns false where this is not glibc on Linux.
+    /// </summary>
+    public static bool TrimAtBlockBoundaries()
+    {
+        if (!TrimNow()) return false;
+        trim = true;
+        AllocatorPolicy = "trim (glibc's default, heap trimmed after every block)";
+        return true;
+    }
+
+    /// <summary>The allocation policy chosen in this process, for reports.</summary>
+    public static string AllocatorPolicy { get; private set; } = "glibc's default";
+
+    /// <summary>Whether <see cref="ReleaseFreed"/> trims the heap (after <see cref="TrimAtBlockBoundaries"/>).</summary>
+    public static bool TrimsAtBlockBoundaries => trim;
+
+    /// <summary>
+    /// Called by the engine where a block's tensors have just been freed: returns free heap memory to the system
+    /// when <see cref="TrimAtBlockBoundaries"/> is in effect, otherwise does nothing.
+    /// </summary>
+    public static void ReleaseFreed()
+    {
+        if (trim) TrimNow();
+    }
+
+    /// <summary>
+    /// Returns the free memory of every glibc arena to the system now (<c>malloc_trim(0)</c>: the heap top is cut and
+    /// whole free pages inside the heaps are released). Returns false where this is not glibc on Linux.
+    /// </summary>
+    public static bool TrimNow()
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        try
+        {
+            malloc_trim(0);
+            return true;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    private static volatile bool trim;
+
     private const int MMmapThreshold = -3;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "malloc_trim")]
+    private static extern int malloc_trim(nuint pad);
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mallopt")]
     private static extern int mallopt(int param, int value);

@@ -120,6 +120,7 @@ public sealed class ClassificationTests : IDisposable
         var h3 = new ClassificationRunner().Train(options, train, test, full, resume: false, CPU);
         Assert.Equal(h3[1].TrainLossPerBlock, h2[1].TrainLossPerBlock);
         Assert.Equal(h3[1].TestAccuracy, h2[1].TestAccuracy);
+        Assert.Equal(h3[1].TrainAccuracy, h2[1].TrainAccuracy);
 
         using var model = ClassificationModel.Load(Path.Combine(run, ClassificationRunner.LastCheckpoint));
         var result = ClassificationRunner.Evaluate(model, test!, CPU);
@@ -162,6 +163,22 @@ public sealed class ClassificationTests : IDisposable
         var history = new ClassificationRunner().Train(options, train, test, Path.Combine(dir, "cifar"), resume: false, CPU);
         // Chance is 10 %; three short epochs reach well above it.
         Assert.True(history[^1].TestAccuracy > 25, $"accuracy {history[^1].TestAccuracy} %");
+        Assert.True(history[^1].TrainAccuracy > 25, $"training accuracy {history[^1].TrainAccuracy} %");
+    }
+
+    [Fact]
+    public void Main_head_counts_the_top1_hits_of_the_training_batches()
+    {
+        using var scope = NewDisposeScope();
+        var head = new Man.Vision.Classification.Heads.ClassifierMainHead(nn.Identity());
+        var logits = tensor(new float[] { 2, 1, 0, 0, 3, 1, 1, 0, 0.5f, 0, 0, 1 }).reshape(4, 3);
+        head.Losses(new Dictionary<int, Tensor>(), logits, tensor(new long[] { 0, 1, 2, 2 })); // the third row misses
+        head.Losses(new Dictionary<int, Tensor>(), logits[..2], tensor(new long[] { 1, 1 }));   // the first row misses
+        Assert.Equal(4, head.TrainCorrect);
+        Assert.Equal(6, head.TrainSeen);
+        Assert.Equal(400.0 / 6, head.TrainAccuracy, 12);
+        head.ResetTrainAccuracy();
+        Assert.True(double.IsNaN(head.TrainAccuracy));
     }
 
     private sealed class Progress(Action<TrainProgress> action) : IProgress<TrainProgress>

@@ -23,6 +23,7 @@ public static class InfoCommand
             table.AddRow("CUDA available", torch.cuda.is_available() ? $"yes ({torch.cuda.device_count()} devices)" : "no");
             table.AddRow("default device (--device auto)", Devices.Resolve("auto").ToString());
             table.AddRow("torch threads", torch.get_num_threads().ToString());
+            table.AddRow("allocator (MAN_MALLOC=lean|trim|default)", Markup.Escape(Man.Runtime.Memory.AllocatorPolicy));
             table.AddRow("logical cores", Environment.ProcessorCount.ToString());
             AnsiConsole.Write(table);
             return 0;

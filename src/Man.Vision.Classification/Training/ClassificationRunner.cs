@@ -92,6 +92,7 @@ public sealed class ClassificationRunner
         {
             var epochClock = Stopwatch.StartNew();
             var sums = new double[model.Learner.Plan.K];
+            model.Task.Head.ResetTrainAccuracy();
             var stepTimes = new List<double>();
             long seen = 0;
             int b = 0;
@@ -134,6 +135,7 @@ public sealed class ClassificationRunner
                 S = lastResult?.S ?? [],
                 TestAccuracy = eval?.Accuracy,
                 TestLoss = eval?.Loss,
+                TrainAccuracy = model.Task.Head.TrainAccuracy,
                 StepTimeMsMedian = Median(stepTimes),
                 ImagesPerSecond = seen / Math.Max(1e-9, epochClock.Elapsed.TotalSeconds),
                 PeakRssMiB = Memory.PeakRssMiB(),

@@ -21,6 +21,7 @@ public sealed record EpochMetrics
     public double[] S { get; init; } = [];
     public double? TestAccuracy { get; init; }
     public double? TestLoss { get; init; }
+    /// <summary>Top-1 accuracy in % on the (augmented) training batches of the epoch, as the model was while it trained.</summary>
     public double TrainAccuracy { get; init; }
     public double StepTimeMsMedian { get; init; }
     public double ImagesPerSecond { get; init; }
