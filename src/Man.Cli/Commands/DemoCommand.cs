@@ -28,8 +28,11 @@ public static class DemoCommand
         var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 0.1 };
         var trainSize = new Option<int>("--train-size") { DefaultValueFactory = _ => 0 };
         var testSize = new Option<int>("--test-size") { DefaultValueFactory = _ => 0 };
+        var split = new Option<string>("--split")
+        { Description = "Split of the local methods: balanced (by activation memory) | uniform (by unit count, the paper's CIFAR split) | block starts, e.g. 0,4,9.", DefaultValueFactory = _ => "balanced" };
+        var threads = new Option<int>("--threads") { Description = "Torch intra-op threads of each run (0 = torch's default).", DefaultValueFactory = _ => 0 };
         var cmd = new Command("demo", "Compare e2e, greedy and MAN++ training on the embedded synthetic data: accuracy, peak memory, step time.")
-        { methods, arch, k, epochs, data, outDir, batch, lr, trainSize, testSize };
+        { methods, arch, k, epochs, data, outDir, batch, lr, trainSize, testSize, split, threads };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
             var ms = r.GetValue(methods)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(LocalMethods.Parse).ToList();
@@ -48,6 +51,7 @@ public static class DemoCommand
                     "--lr", r.GetValue(lr).ToString(CultureInfo.InvariantCulture), "--out", run, "--seed", "0",
                     "--train-size", r.GetValue(trainSize).ToString(CultureInfo.InvariantCulture),
                     "--test-size", r.GetValue(testSize).ToString(CultureInfo.InvariantCulture),
+                    "--split", r.GetValue(split)!, "--threads", r.GetValue(threads).ToString(CultureInfo.InvariantCulture),
                 };
                 int code = BenchHarness.RunChild(args);
                 if (code != 0) throw new InvalidOperationException($"the {m.Name()} run failed with exit code {code}.");
