@@ -167,6 +167,29 @@ public sealed class ClassificationTests : IDisposable
     }
 
     [Fact]
+    public void Lb_and_ema_copies_start_fresh_or_from_the_unit_they_copy()
+    {
+        using var scope = NewDisposeScope();
+        string[] classes = ["a", "b", "c"];
+        foreach (bool fromUnit in new[] { false, true })
+        {
+            using var model = ClassificationModel.Create("resnet32", LocalMethod.ManPlusPlus, 8, "uniform", classes, [3, 32, 32], seed: 0,
+                initializeCopiesFromUnit: fromUnit);
+            var unit = model.Learner.Units[model.Learner.Plan.Start(1)].named_parameters().ToDictionary(p => p.name, p => p.parameter);
+            var copies = model.Learner.Auxiliaries[0].named_parameters().ToDictionary(p => p.name, p => p.parameter);
+            foreach (var (name, weight) in unit)
+                foreach (string copy in new[] { "lb", "ema" })
+                {
+                    double diff = (copies[$"{copy}.{name}"] - weight).abs().max().ToDouble();
+                    if (fromUnit) Assert.Equal(0.0, diff);
+                    else if (name.EndsWith("conv1.weight")) Assert.True(diff > 1e-3, $"{copy}.{name} equals the unit's weight");
+                }
+        }
+        Assert.Contains("has none", Assert.Throws<ArgumentException>(() =>
+            new ClassificationTrainOptions { Method = LocalMethod.Greedy, K = 4, InitializeCopiesFromUnit = true }.Validate()).Message);
+    }
+
+    [Fact]
     public void Main_head_counts_the_top1_hits_of_the_training_batches()
     {
         using var scope = NewDisposeScope();

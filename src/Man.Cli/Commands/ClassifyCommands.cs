@@ -38,10 +38,11 @@ public static class ClassifyCommands
         var backboneLr = new Option<double>("--backbone-lr-scale") { Description = "Backbone learning rate relative to the heads.", DefaultValueFactory = _ => 1.0 };
         var recompute = new Option<bool>("--recompute") { Description = "Recompute early blocks after their auxiliary pass (lower peak memory for one more forward pass of those blocks); with --split balanced only the blocks that need it." };
         var stepEach = new Option<bool>("--step-each-block") { Description = "Step the optimizer after every block and free its gradients at once (the same updates, less memory)." };
+        var initCopies = new Option<bool>("--init-copies-from-unit") { Description = "MAN/MAN++: start the LB and EMA copies from the weights of the unit they copy (default: fresh initialisation, as the reference code)." };
         var common = CommonOptions.Create();
         var cmd = new Command("classify", "Train an image classifier end-to-end or with local learning.")
         {
-            data, arch, method, k, split, epochs, batch, lr, wd, warmup, seed, outDir, resume, maxBatches, trainSize, testSize, pretrained, strict, freezeAt, backboneLr, recompute, stepEach,
+            data, arch, method, k, split, epochs, batch, lr, wd, warmup, seed, outDir, resume, maxBatches, trainSize, testSize, pretrained, strict, freezeAt, backboneLr, recompute, stepEach, initCopies,
         };
         common.AddTo(cmd);
         cmd.SetAction(r => CliErrors.Run(() =>
@@ -56,6 +57,7 @@ public static class ClassifyCommands
                 MaxBatchesPerEpoch = r.GetValue(maxBatches),
                 Pretrained = r.GetValue(pretrained), StrictPretrained = r.GetValue(strict), FreezeAt = r.GetValue(freezeAt),
                 BackboneLrScale = r.GetValue(backboneLr), RecomputeBlocks = r.GetValue(recompute), StepEachBlock = r.GetValue(stepEach),
+                InitializeCopiesFromUnit = r.GetValue(initCopies),
             };
             options.Validate();
             var (train, test) = ClassificationData.Open(r.GetValue(data)!, r.GetValue(batch), options.Seed, r.GetValue(trainSize), common.Workers(r), r.GetValue(testSize));

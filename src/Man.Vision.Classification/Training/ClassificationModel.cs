@@ -47,8 +47,10 @@ public sealed class ClassificationModel : IDisposable
     /// Recompute early blocks (<see cref="LocalLearningOptions.RecomputedBlocks"/>): with the balanced split only those that
     /// need it (<see cref="SplitPlan.BalancedWithRecompute"/>), with other splits every early block.
     /// </param>
+    /// <param name="initializeCopiesFromUnit">MAN/MAN++: LB and EMA start from the weights of the unit they copy.</param>
     public static ClassificationModel Create(string arch, LocalMethod method, int k, string split, IReadOnlyList<string> classes,
-        long[] sampleShape, long seed, double emaMomentum = 0.995, Device? device = null, Action<ResNet>? prepare = null, bool recompute = false)
+        long[] sampleShape, long seed, double emaMomentum = 0.995, Device? device = null, Action<ResNet>? prepare = null, bool recompute = false,
+        bool initializeCopiesFromUnit = false)
     {
         if (classes.Count < 2) throw new ArgumentException($"A classifier needs at least 2 classes (got {classes.Count}).");
         torch.manual_seed(seed);
@@ -61,7 +63,7 @@ public sealed class ClassificationModel : IDisposable
         var task = new ClassificationTask(network.Head ?? throw new InvalidOperationException($"{arch} was built without a classifier."), classes.Count);
         torch.manual_seed(seed + 1);
         var learner = new LocalLearner<Tensor>(network, network, task, plan,
-            new LocalLearningOptions { Method = method, EmaMomentum = emaMomentum, RecomputedBlocks = recomputed }, sampleShape);
+            new LocalLearningOptions { Method = method, EmaMomentum = emaMomentum, RecomputedBlocks = recomputed, InitializeCopiesFromUnit = initializeCopiesFromUnit }, sampleShape);
         if (device is not null) learner.to(device);
         return new ClassificationModel(network, task, learner, classes);
     }

@@ -57,6 +57,12 @@ public sealed record ClassificationTrainOptions
     /// <summary>Recompute early blocks to lower peak memory (see <see cref="Man.Local.LocalLearningOptions.RecomputeBlocks"/>).</summary>
     public bool RecomputeBlocks { get; init; }
 
+    /// <summary>
+    /// MAN/MAN++: start LB and EMA from the weights of the unit they copy instead of a fresh initialisation
+    /// (see <see cref="Man.Local.LocalLearningOptions.InitializeCopiesFromUnit"/>).
+    /// </summary>
+    public bool InitializeCopiesFromUnit { get; init; }
+
     /// <summary>Step the optimizer after every block and free its gradients at once (see <see cref="Man.Local.Training.TrainerOptions.StepEachBlock"/>).</summary>
     public bool StepEachBlock { get; init; }
 
@@ -72,5 +78,7 @@ public sealed record ClassificationTrainOptions
         if (BackboneLrScale < 0 || double.IsNaN(BackboneLrScale)) throw new ArgumentException($"--backbone-lr-scale must be non-negative (got {BackboneLrScale}).");
         if (Pretrained is not null && !File.Exists(Pretrained)) throw new FileNotFoundException($"--pretrained: no such file '{Pretrained}'.", Pretrained);
         if (WarmupEpochs < 0 || WarmupEpochs > Epochs) throw new ArgumentException($"--warmup-epochs must lie in [0, epochs] (got {WarmupEpochs}).");
+        if (InitializeCopiesFromUnit && Method is not (LocalMethod.Man or LocalMethod.ManPlusPlus))
+            throw new ArgumentException($"--init-copies-from-unit concerns MAN/MAN++'s LB and EMA copies; method {Method.Name()} has none.");
     }
 }
