@@ -67,9 +67,6 @@ public static class Memory
     /// <summary>The allocation policy chosen in this process, for reports.</summary>
     public static string AllocatorPolicy { get; private set; } = "glibc's default";
 
-    /// <summary>Whether <see cref="ReleaseFreed"/> trims the heap (after <see cref="TrimAtBlockBoundaries"/>).</summary>
-    public static bool TrimsAtBlockBoundaries => trim;
-
     /// <summary>
     /// Called by the engine where a block's tensors have just been freed: returns free heap memory to the system
     /// when <see cref="TrimAtBlockBoundaries"/> is in effect, otherwise does nothing.
