@@ -64,13 +64,13 @@ public sealed class AuxiliaryNetwork<TTarget> : nn.Module
     public double SValue => s is not null ? s.ToSingle() : method == LocalMethod.Man ? 1.0 : double.NaN;
 
     /// <summary>The features the head sees: h, or the fusion of LB(h) and EMA(h).</summary>
-    public Tensor Features(Tensor h) => Fuse(h, ema is null ? null : ema.forward);
+    public Tensor Features(Tensor h) => Fuse(h, ema is null ? null : ema.call);
 
     private Tensor Fuse(Tensor h, Func<Tensor, Tensor>? momentum)
     {
         if (lb is null || momentum is null) return h;
         using var scope = NewDisposeScope();
-        var a = lb.forward(h);
+        var a = lb.call(h);
         var b = momentum(h);
         var y = s is null ? a + b : s * a + (2 - s) * b;
         return y.MoveToOuterDisposeScope();
@@ -91,7 +91,7 @@ public sealed class AuxiliaryNetwork<TTarget> : nn.Module
         {
             rng = torch.random.get_rng_state().DetachFromDisposeScope();
             using var noGrad = torch.no_grad();
-            leaf = ema.forward(x.detach()).detach().requires_grad_(true).DetachFromDisposeScope();
+            leaf = ema.call(x.detach()).detach().requires_grad_(true).DetachFromDisposeScope();
             return leaf;
         }
         var loss = LossCore(h, target, input, Momentum);
@@ -113,7 +113,7 @@ public sealed class AuxiliaryNetwork<TTarget> : nn.Module
         var after = torch.random.get_rng_state();
         torch.random.set_rng_state(rngState);
         var x = h.detach().requires_grad_(true);
-        ema.forward(x).backward([leafGrad]);
+        ema.call(x).backward([leafGrad]);
         torch.random.set_rng_state(after);
         using (torch.no_grad())
             foreach (var (buffer, copy) in saved) buffer.copy_(copy);
@@ -129,7 +129,7 @@ public sealed class AuxiliaryNetwork<TTarget> : nn.Module
     }
 
     /// <summary>The local loss of the block output <paramref name="h"/>; <paramref name="input"/> is the model input (InfoPro).</summary>
-    public Tensor Loss(Tensor h, TTarget target, Tensor input) => LossCore(h, target, input, ema is null ? null : ema.forward);
+    public Tensor Loss(Tensor h, TTarget target, Tensor input) => LossCore(h, target, input, ema is null ? null : ema.call);
 
     private Tensor LossCore(Tensor h, TTarget target, Tensor input, Func<Tensor, Tensor>? momentum)
     {

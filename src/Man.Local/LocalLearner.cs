@@ -54,6 +54,8 @@ public sealed class LocalLearner<TTarget> : nn.Module
         keep = head.ExtraUnitOutputs.ToHashSet();
         if (options.RecomputedBlocks?.FirstOrDefault(b => b + 1 >= plan.K, -1) is int last && last >= 0)
             throw new ArgumentException($"Block {last} cannot be recomputed: only the early blocks 0..{plan.K - 2} of K = {plan.K} have an auxiliary pass.", nameof(options));
+        if (options.MomentumCutBlocks?.FirstOrDefault(b => !options.Recomputes(b, plan.K), -1) is int notRecomputed && notRecomputed >= 0)
+            throw new ArgumentException($"Block {notRecomputed} cannot cut its EMA branch: only recomputed early blocks have a separate auxiliary pass.", nameof(options));
 
         UnitShapes = ProbeShapes(inputShape);
         aux = new ModuleList<AuxiliaryNetwork<TTarget>>();
@@ -132,7 +134,7 @@ public sealed class LocalLearner<TTarget> : nn.Module
                 Tensor rng = torch.random.get_rng_state();
                 var (output, keptHere) = ForwardWithoutGraph(b, x);
                 foreach (var (u, t) in keptHere) kept[u] = t.MoveToOuterDisposeScope();
-                var (v, outputGrad) = AuxiliaryPass(b, output, target, input);
+                var (v, outputGrad) = AuxiliaryPass(b, output, target, input, Options.CutsMomentum(b, k));
                 if (outputGrad is not null)
                 {
                     // The second pass makes the same output: the first one's is let go so that only one is alive.
@@ -208,14 +210,17 @@ public sealed class LocalLearner<TTarget> : nn.Module
 
     /// <summary>
     /// The auxiliary network's forward and backward on a leaf holding the block output: the loss and the output's
-    /// gradient. The EMA branch (MAN/MAN++) is cut out of the loss's graph and back-propagated on its own afterwards
-    /// (<see cref="AuxiliaryNetwork{TTarget}.LossWithMomentumLeaf"/>), so the two copies' graphs are never alive together.
+    /// gradient. With <paramref name="cutMomentum"/> the EMA branch (MAN/MAN++) is cut out of the loss's graph and
+    /// back-propagated on its own afterwards (<see cref="AuxiliaryNetwork{TTarget}.LossWithMomentumLeaf"/>), so the two
+    /// copies' graphs are never alive together.
     /// </summary>
-    private (double Loss, Tensor? OutputGrad) AuxiliaryPass(int block, Tensor output, TTarget target, Tensor input)
+    private (double Loss, Tensor? OutputGrad) AuxiliaryPass(int block, Tensor output, TTarget target, Tensor input, bool cutMomentum)
     {
         using var scope = NewDisposeScope();
         var leaf = output.detach().requires_grad_(true);
-        var (loss, momentumLeaf, rng) = aux[block].LossWithMomentumLeaf(leaf, target, input);
+        var (loss, momentumLeaf, rng) = cutMomentum
+            ? aux[block].LossWithMomentumLeaf(leaf, target, input)
+            : (aux[block].Loss(leaf, target, input), null, null);
         using var ownedLeaf = momentumLeaf;
         using var ownedRng = rng;
         double v = loss.ToDouble();

@@ -43,6 +43,18 @@ public sealed record LocalLearningOptions
     public bool Recomputes(int block, int k) => block + 1 < k && (RecomputeBlocks || (RecomputedBlocks?.Contains(block) ?? false));
 
     /// <summary>
+    /// The recomputed blocks whose auxiliary pass cuts the EMA branch out of its graph (MAN/MAN++): EMA(h) enters the
+    /// fusion as a leaf and is back-propagated afterwards by a second EMA pass of its own, so that the LB and EMA
+    /// branches' graphs are never alive together, for one more forward pass of the EMA copy. Null (the default) cuts it in
+    /// every recomputed block; <see cref="SplitPlan.MomentumCuts"/> names only the blocks whose uncut auxiliary pass
+    /// would rise above the plan's peak, so that blocks whose peak is their own graph do not pay for the cut.
+    /// </summary>
+    public IReadOnlyList<int>? MomentumCutBlocks { get; init; }
+
+    /// <summary>Whether the auxiliary pass of early block <paramref name="block"/> of <paramref name="k"/> cuts the EMA branch (only recomputed blocks do).</summary>
+    public bool CutsMomentum(int block, int k) => Recomputes(block, k) && (MomentumCutBlocks?.Contains(block) ?? true);
+
+    /// <summary>
     /// Start LB and EMA from the current weights of the unit they copy (true) instead of fresh initialisation
     /// (false, as the reference code).
     /// </summary>
@@ -69,5 +81,7 @@ public sealed record LocalLearningOptions
             throw new ArgumentException($"ReconstructionWeight must be non-negative (got {ReconstructionWeight}).");
         if (RecomputedBlocks is not null && RecomputedBlocks.Any(b => b < 0))
             throw new ArgumentException($"RecomputedBlocks must be block indices ≥ 0 (got {string.Join(", ", RecomputedBlocks)}).");
+        if (MomentumCutBlocks is not null && MomentumCutBlocks.Any(b => b < 0))
+            throw new ArgumentException($"MomentumCutBlocks must be block indices ≥ 0 (got {string.Join(", ", MomentumCutBlocks)}).");
     }
 }

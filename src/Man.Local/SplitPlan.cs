@@ -145,10 +145,11 @@ public sealed record SplitPlan
     /// <summary>
     /// A balanced split that recomputes only the blocks that need it. First the smallest achievable largest block cost
     /// M is found with every early block allowed to recompute (a recomputed block costs the larger of its graph and its
-    /// boundary's auxiliary network, a kept one their sum); then, among the splits whose every block stays within M,
-    /// the one with the least recomputation work is chosen (a block is recomputed only where keeping its graph through
-    /// the auxiliary pass would exceed M). Recomputation costs one more forward pass of the block, so the work of a
-    /// block is the sum of its units' <paramref name="forwardCosts"/> (e.g. multiply-accumulates).
+    /// boundary's auxiliary pass, a kept one the sum of its graph and its boundary's auxiliary network); then, among the
+    /// splits whose every block stays within M, the one with the least recomputation work is chosen (a block is
+    /// recomputed only where keeping its graph through the auxiliary pass would exceed M). Recomputation costs one more
+    /// forward pass of the block, so the work of a block is the sum of its units' <paramref name="forwardCosts"/> (e.g.
+    /// multiply-accumulates).
     /// </summary>
     /// <param name="k">Number of blocks.</param>
     /// <param name="costs">One non-negative memory cost per unit.</param>
@@ -163,33 +164,89 @@ public sealed record SplitPlan
     /// Relative memory allowed above M in the second step (0: exactly M). A little slack lets blocks that would exceed M
     /// by a few percent keep their graph instead of paying a whole recomputation.
     /// </param>
+    /// <param name="cutBoundaryCosts">
+    /// Optional memory cost of a recomputed block's auxiliary pass with the EMA branch cut out of its graph
+    /// (<see cref="LocalLearningOptions.MomentumCutBlocks"/>); a recomputed block's auxiliary pass then costs the smaller
+    /// of this and <paramref name="boundaryCosts"/>. <see cref="MomentumCuts"/> tells which blocks need the cut.
+    /// </param>
     /// <returns>The plan and the early blocks to recompute, in increasing order.</returns>
     public static (SplitPlan Plan, IReadOnlyList<int> Recomputed) BalancedWithRecompute(int k, IReadOnlyList<double> costs,
-        IReadOnlyList<double>? boundaryCosts, IReadOnlyList<double> forwardCosts, double slack = 0, IReadOnlyList<double>? outputCosts = null)
+        IReadOnlyList<double>? boundaryCosts, IReadOnlyList<double> forwardCosts, double slack = 0, IReadOnlyList<double>? outputCosts = null,
+        IReadOnlyList<double>? cutBoundaryCosts = null)
     {
         int n = costs.Count;
         CheckCosts(k, costs, boundaryCosts);
         if (forwardCosts.Count != n || forwardCosts.Any(c => c < 0 || double.IsNaN(c)))
             throw new ArgumentException($"Forward costs must be {n} non-negative numbers, one per unit.", nameof(forwardCosts));
-        if (outputCosts is not null && (outputCosts.Count != n || outputCosts.Any(c => c < 0 || double.IsNaN(c))))
-            throw new ArgumentException($"Output costs must be {n} non-negative numbers, one per unit.", nameof(outputCosts));
         if (slack < 0 || double.IsNaN(slack)) throw new ArgumentException($"The slack must be non-negative (got {slack}).", nameof(slack));
-        double Boundary(int end) => end < n && boundaryCosts is not null ? boundaryCosts[end] : 0;
-        // An early block's output gradient is alive in its auxiliary backward pass (and, recomputed, with its second graph).
-        double Out(int end) => end < n && outputCosts is not null ? outputCosts[end - 1] : 0;
-        var prefix = Prefix(costs);
+        var model = new RecomputeCosts(costs, boundaryCosts, outputCosts, cutBoundaryCosts);
         var work = Prefix(forwardCosts);
-        double Kept(int j, int i) => prefix[i] - prefix[j] + Boundary(i) + Out(i);
-        double Recomputed(int j, int i) => i == n ? prefix[i] - prefix[j] : Math.Max(prefix[i] - prefix[j] + Out(i), Boundary(i) + 2 * Out(i));
         // Step 1: the smallest largest block cost, every early block free to recompute.
-        double bound = Best(k, n, (j, i) => Math.Min(Kept(j, i), Recomputed(j, i)), Math.Max).Value;
+        double bound = Best(k, n, (j, i) => Math.Min(model.Kept(j, i), model.Recomputed(j, i, cut: true)), Math.Max).Value;
         // A relative tolerance so that the first step's plan itself is always feasible despite rounding.
         double limit = bound * (1 + slack + 1e-12);
         // Step 2: the least recomputation work among the splits within the limit.
-        var plan = Best(k, n, (j, i) => Recomputed(j, i) > limit ? double.PositiveInfinity : Kept(j, i) > limit ? work[i] - work[j] : 0,
+        var plan = Best(k, n, (j, i) => model.Recomputed(j, i, cut: true) > limit ? double.PositiveInfinity : model.Kept(j, i) > limit ? work[i] - work[j] : 0,
             (a, b) => a + b).Plan;
-        var recomputed = Enumerable.Range(0, k - 1).Where(b => Kept(plan.Start(b), plan.End(b)) > limit).ToArray();
+        var recomputed = Enumerable.Range(0, k - 1).Where(b => model.Kept(plan.Start(b), plan.End(b)) > limit).ToArray();
         return (plan, recomputed);
+    }
+
+    /// <summary>
+    /// The recomputed blocks of <paramref name="plan"/> whose auxiliary pass needs the EMA branch cut out of its graph:
+    /// those whose uncut auxiliary pass (<paramref name="boundaryCosts"/>) would cost more than the plan's largest block
+    /// with the cut allowed. Elsewhere the cut saves no peak memory and only costs one more EMA forward pass. The costs
+    /// are those given to <see cref="BalancedWithRecompute"/>.
+    /// </summary>
+    /// <returns>The blocks to cut, in increasing order (a subset of <paramref name="recomputed"/>).</returns>
+    public static IReadOnlyList<int> MomentumCuts(SplitPlan plan, IReadOnlyList<int> recomputed, IReadOnlyList<double> costs,
+        IReadOnlyList<double>? boundaryCosts, IReadOnlyList<double>? cutBoundaryCosts, IReadOnlyList<double>? outputCosts = null)
+    {
+        if (plan.UnitCount != costs.Count) throw new ArgumentException($"The plan covers {plan.UnitCount} units but {costs.Count} costs were given.", nameof(costs));
+        CheckCosts(plan.K, costs, boundaryCosts);
+        var model = new RecomputeCosts(costs, boundaryCosts, outputCosts, cutBoundaryCosts);
+        double Cost(int b, bool cut) => b + 1 == plan.K || !recomputed.Contains(b)
+            ? model.Kept(plan.Start(b), plan.End(b))
+            : model.Recomputed(plan.Start(b), plan.End(b), cut);
+        double peak = Enumerable.Range(0, plan.K).Max(b => Cost(b, cut: true));
+        return recomputed.Where(b => b + 1 < plan.K && Cost(b, cut: false) > peak * (1 + 1e-12)).Order().ToArray();
+    }
+
+    /// <summary>The memory cost model of <see cref="BalancedWithRecompute"/> and <see cref="MomentumCuts"/>.</summary>
+    private sealed class RecomputeCosts
+    {
+        private readonly int n;
+        private readonly double[] prefix;
+        private readonly IReadOnlyList<double>? boundary, output, cutBoundary;
+
+        public RecomputeCosts(IReadOnlyList<double> costs, IReadOnlyList<double>? boundaryCosts, IReadOnlyList<double>? outputCosts,
+            IReadOnlyList<double>? cutBoundaryCosts)
+        {
+            n = costs.Count;
+            if (outputCosts is not null && (outputCosts.Count != n || outputCosts.Any(c => c < 0 || double.IsNaN(c))))
+                throw new ArgumentException($"Output costs must be {n} non-negative numbers, one per unit.", nameof(outputCosts));
+            if (cutBoundaryCosts is not null && (cutBoundaryCosts.Count != n || cutBoundaryCosts.Any(c => c < 0 || double.IsNaN(c))))
+                throw new ArgumentException($"Cut boundary costs must be {n} non-negative numbers, one per unit.", nameof(cutBoundaryCosts));
+            prefix = Prefix(costs);
+            boundary = boundaryCosts;
+            output = outputCosts;
+            cutBoundary = cutBoundaryCosts;
+        }
+
+        private double Boundary(int end) => end < n && boundary is not null ? boundary[end] : 0;
+
+        private double CutBoundary(int end) => end < n && cutBoundary is not null ? Math.Min(cutBoundary[end], Boundary(end)) : Boundary(end);
+
+        // An early block's output gradient is alive in its auxiliary backward pass (and, recomputed, with its second graph).
+        private double Out(int end) => end < n && output is not null ? output[end - 1] : 0;
+
+        /// <summary>Block [j, i) keeping its graph through the auxiliary pass.</summary>
+        public double Kept(int j, int i) => prefix[i] - prefix[j] + Boundary(i) + Out(i);
+
+        /// <summary>Block [j, i) recomputed, its auxiliary pass with the EMA branch cut (<paramref name="cut"/>) or not.</summary>
+        public double Recomputed(int j, int i, bool cut) => i == n
+            ? prefix[i] - prefix[j]
+            : Math.Max(prefix[i] - prefix[j] + Out(i), (cut ? CutBoundary(i) : Boundary(i)) + 2 * Out(i));
     }
 
     /// <summary>Parses "0,3,8" (block starts) into a plan.</summary>

@@ -292,6 +292,50 @@ public sealed class LocalLearnerTests
     }
 
     [Fact]
+    public void The_EMA_branch_is_cut_only_in_the_chosen_recomputed_blocks_and_training_is_unchanged()
+    {
+        using var scope = NewDisposeScope();
+        var (_, _, plain) = Toy.Build(LocalMethod.ManPlusPlus, 3);
+        var (_, _, cutAll) = Toy.Build(LocalMethod.ManPlusPlus, 3, recompute: true);
+        var (_, _, cutOne) = Toy.Build(LocalMethod.ManPlusPlus, 3, recompute: true, momentumCuts: [1]);
+        var (_, _, cutNone) = Toy.Build(LocalMethod.ManPlusPlus, 3, recompute: true, momentumCuts: []);
+        var learners = new[] { plain, cutAll, cutOne, cutNone };
+        // EMA forward passes per block: a cut block runs its EMA copy twice (without, then with a graph), others once.
+        var emaPasses = learners.Select(l => new int[2]).ToArray();
+        var hooks = new List<Action>();
+        for (int i = 0; i < learners.Length; i++)
+            for (int b = 0; b < 2; b++)
+            {
+                int li = i, bi = b;
+                var ema = learners[i].Auxiliaries[b].Momentum!;
+                var handle = ema.register_forward_hook((_, _, output) => { emaPasses[li][bi]++; return output; });
+                hooks.Add(() => handle.remove());
+            }
+        var trainers = learners.Select(l => new LocalTrainer<Tensor>(l, Sgd())).ToArray();
+        for (int step = 0; step < 3; step++)
+        {
+            var (x, y) = Toy.Batch(60 + step);
+            var results = trainers.Select(t => t.TrainStep(x, y)).ToArray();
+            foreach (var r in results.Skip(1))
+                for (int block = 0; block < 3; block++) Assert.Equal(results[0].BlockLosses[block], r.BlockLosses[block], 6);
+        }
+        foreach (var remove in hooks) remove();
+        Assert.Equal([3, 3], emaPasses[0]);
+        Assert.Equal([6, 6], emaPasses[1]);
+        Assert.Equal([3, 6], emaPasses[2]);
+        Assert.Equal([3, 3], emaPasses[3]);
+        Assert.True(cutOne.Options.CutsMomentum(1, 3) && !cutOne.Options.CutsMomentum(0, 3) && !plain.Options.CutsMomentum(0, 3));
+        var reference = plain.state_dict();
+        foreach (var l in learners.Skip(1))
+            foreach (var (name, t) in l.state_dict())
+                Assert.True(Toy.MaxAbsDiff(t.to_type(ScalarType.Float64), reference[name].to_type(ScalarType.Float64)) < 1e-6, name);
+        foreach (var t in trainers) t.Dispose();
+        // Only recomputed blocks have a separate auxiliary pass in which the EMA branch could be cut.
+        var e = Assert.Throws<ArgumentException>(() => Toy.Build(LocalMethod.ManPlusPlus, 3, recomputed: [0], momentumCuts: [1]));
+        Assert.Contains("Block 1 cannot cut its EMA branch", e.Message);
+    }
+
+    [Fact]
     public void A_recomputed_block_runs_first_without_a_graph_then_with_one()
     {
         using var scope = NewDisposeScope();

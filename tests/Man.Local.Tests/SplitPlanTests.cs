@@ -91,6 +91,24 @@ public sealed class SplitPlanTests
     }
 
     [Fact]
+    public void The_EMA_branch_is_cut_only_where_the_uncut_auxiliary_pass_would_raise_the_peak()
+    {
+        // Block 0 = unit 0 (graph 4) recomputed; its auxiliary pass costs 6 uncut, 3 cut; the last block costs 2.
+        var plan = new SplitPlan([0, 1], 3);
+        Assert.Equal([0], SplitPlan.MomentumCuts(plan, [0], [4, 1, 1], [0, 6, 0], [0, 3, 0]));
+        // Uncut 4 stays within the peak (block 0's own graph, 4): no cut.
+        Assert.Empty(SplitPlan.MomentumCuts(plan, [0], [4, 1, 1], [0, 4, 0], [0, 3, 0]));
+        // Output gradients count twice in a recomputed auxiliary pass: 4 + 2·1 = 6 > max(4 + 1, 3 + 2) = 5.
+        Assert.Equal([0], SplitPlan.MomentumCuts(plan, [0], [4, 1, 1], [0, 4, 0], [0, 3, 0], [1, 1, 1]));
+        // Kept blocks never cut; a kept block's full auxiliary network sets the peak (0-1 kept: 5 + 9 = 14).
+        Assert.Empty(SplitPlan.MomentumCuts(new SplitPlan([0, 2], 3), [], [4, 1, 1], [0, 6, 9], [0, 3, 4]));
+        // With the cut allowed the planner lowers the bound: block 0 recomputed costs max(4, 3) = 4 instead of max(4, 6).
+        var (chosen, recomputed) = SplitPlan.BalancedWithRecompute(2, [4, 1, 1], [0, 6, 6], [1, 1, 1], cutBoundaryCosts: [0, 3, 3]);
+        Assert.Equal([0, 1], chosen.Starts);
+        Assert.Equal([0], recomputed);
+    }
+
+    [Fact]
     public void Bad_plans_are_rejected_with_reasons()
     {
         Assert.Contains("start at unit 0", Assert.Throws<ArgumentException>(() => new SplitPlan([1, 3], 5)).Message);

@@ -116,13 +116,14 @@ internal static class Toy
         return (x, y);
     }
 
-    public static (ToyNet Net, ToyTask Task, LocalLearner<Tensor> Learner) Build(LocalMethod method, int k, long seed = 1, int units = 6, bool clampS = true, bool recompute = false, int[]? recomputed = null)
+    public static (ToyNet Net, ToyTask Task, LocalLearner<Tensor> Learner) Build(LocalMethod method, int k, long seed = 1, int units = 6, bool clampS = true, bool recompute = false, int[]? recomputed = null,
+        int[]? momentumCuts = null)
     {
         var net = ToyNet.Create(seed, units);
         var task = new ToyTask(8 + 4 * ((units - 1) / 2), Classes);
         var plan = k == 1 ? SplitPlan.Single(net.Count) : SplitPlan.Uniform(k, net.Count);
         torch.manual_seed(seed + 100);
-        var learner = new LocalLearner<Tensor>(net, net, task, plan, new LocalLearningOptions { Method = method, ClampS = clampS, RecomputeBlocks = recompute, RecomputedBlocks = recomputed }, [3, 16, 16]);
+        var learner = new LocalLearner<Tensor>(net, net, task, plan, new LocalLearningOptions { Method = method, ClampS = clampS, RecomputeBlocks = recompute, RecomputedBlocks = recomputed, MomentumCutBlocks = momentumCuts }, [3, 16, 16]);
         return (net, task, learner);
     }
 

@@ -59,11 +59,11 @@ public sealed class ClassificationModel : IDisposable
             throw new ArgumentException($"The ResNets take 3-channel images; the data has {sampleShape[0]} channels (use the 3-channel option of the data set).");
         prepare?.Invoke(network);
         if (device is not null) network.to(device);
-        var (plan, recomputed) = PlanBlocks(network, method, k, split, sampleShape, recompute);
+        var (plan, recomputed, cuts) = PlanBlocks(network, method, k, split, sampleShape, recompute);
         var task = new ClassificationTask(network.Head ?? throw new InvalidOperationException($"{arch} was built without a classifier."), classes.Count);
         torch.manual_seed(seed + 1);
         var learner = new LocalLearner<Tensor>(network, network, task, plan,
-            new LocalLearningOptions { Method = method, EmaMomentum = emaMomentum, RecomputedBlocks = recomputed, InitializeCopiesFromUnit = initializeCopiesFromUnit }, sampleShape);
+            new LocalLearningOptions { Method = method, EmaMomentum = emaMomentum, RecomputedBlocks = recomputed, MomentumCutBlocks = cuts, InitializeCopiesFromUnit = initializeCopiesFromUnit }, sampleShape);
         if (device is not null) learner.to(device);
         return new ClassificationModel(network, task, learner, classes);
     }
@@ -116,51 +116,77 @@ public sealed class ClassificationModel : IDisposable
         PlanBlocks(network, method, k, split, sampleShape, recompute).Plan;
 
     /// <summary>
-    /// The split plan and the early blocks to recompute: none without <paramref name="recompute"/>; with it, those the
-    /// balanced split chooses (<see cref="SplitPlan.BalancedWithRecompute"/>), or every early block of other splits.
+    /// The split plan, the early blocks to recompute and the recomputed blocks whose auxiliary pass cuts the EMA branch
+    /// out of its graph: none without <paramref name="recompute"/>; with it, the blocks the balanced split chooses
+    /// (<see cref="SplitPlan.BalancedWithRecompute"/>), or every early block of other splits, and among those the ones
+    /// whose uncut auxiliary pass would rise above the plan's peak (<see cref="SplitPlan.MomentumCuts"/>).
     /// </summary>
-    public static (SplitPlan Plan, IReadOnlyList<int> Recomputed) PlanBlocks(ResNet network, LocalMethod method, int k, string split,
-        long[] sampleShape, bool recompute)
+    public static (SplitPlan Plan, IReadOnlyList<int> Recomputed, IReadOnlyList<int> MomentumCuts) PlanBlocks(ResNet network, LocalMethod method,
+        int k, string split, long[] sampleShape, bool recompute)
     {
         int n = network.Count;
-        if (method == LocalMethod.E2E || k == 1) return (SplitPlan.Single(n), []);
+        if (method == LocalMethod.E2E || k == 1) return (SplitPlan.Single(n), [], []);
         if (k > n) throw new ArgumentException($"K = {k} is larger than the number of units of this network ({n}).");
         // Frozen leading units (fine-tuning) learn nothing: they all go into the first block, never a block of their own.
         int frozen = Enumerable.Range(0, n).TakeWhile(i => !network[i].parameters().Any(p => p.requires_grad)).Count();
         string mode = split.Trim().ToLowerInvariant();
+        SplitPlan plan;
+        IReadOnlyList<int> recomputed;
+        var costs = UnitCosts(network, method, sampleShape);
         if (mode == "balanced")
         {
             if (k > n - frozen) throw new ArgumentException($"K = {k} is larger than the number of trainable units ({n - frozen}) after freezing {frozen}.");
-            var (rest, recomputed) = Balanced(network, method, k, sampleShape, frozen, recompute);
-            return (new SplitPlan(rest.Starts.Select((s, i) => i == 0 ? 0 : s + frozen).ToArray(), n), recomputed);
+            var (rest, chosen) = Balanced(costs.Skip(frozen), k, recompute);
+            plan = new SplitPlan(rest.Starts.Select((s, i) => i == 0 ? 0 : s + frozen).ToArray(), n);
+            recomputed = chosen;
         }
-        SplitPlan plan;
-        if (mode == "uniform")
+        else
         {
-            if (k > n - frozen) throw new ArgumentException($"K = {k} is larger than the number of trainable units ({n - frozen}) after freezing {frozen}.");
-            plan = new SplitPlan(SplitPlan.Uniform(k, n - frozen).Starts.Select((s, i) => i == 0 ? 0 : s + frozen).ToArray(), n);
+            if (mode == "uniform")
+            {
+                if (k > n - frozen) throw new ArgumentException($"K = {k} is larger than the number of trainable units ({n - frozen}) after freezing {frozen}.");
+                plan = new SplitPlan(SplitPlan.Uniform(k, n - frozen).Starts.Select((s, i) => i == 0 ? 0 : s + frozen).ToArray(), n);
+            }
+            else plan = CheckK(SplitPlan.Parse(split, n), k);
+            recomputed = recompute ? Enumerable.Range(0, plan.K - 1).ToArray() : [];
         }
-        else plan = CheckK(SplitPlan.Parse(split, n), k);
-        return (plan, recompute ? Enumerable.Range(0, plan.K - 1).ToArray() : []);
+        var cuts = recomputed.Count == 0 || costs.Boundary is null ? [] : SplitPlan.MomentumCuts(plan, recomputed, costs.Activation, costs.Boundary, costs.CutBoundary, costs.Output);
+        return (plan, recomputed, cuts);
+    }
+
+    /// <summary>
+    /// The memory model of the split, per unit: the activations it keeps for its backward pass, its output, and the
+    /// auxiliary network at a boundary before it (MAN/MAN++: two copies of the unit, whose activations are kept for the
+    /// backward pass, and the fusion's three maps; with the EMA branch cut, one copy's graph and four maps: EMA's output,
+    /// s·LB, (2 − s)·EMA and their sum), and its forward cost (parameters × output pixels, the multiply-accumulates of its
+    /// convolutions).
+    /// </summary>
+    private sealed record UnitCostModel(double[] Activation, double[] Output, double[]? Boundary, double[]? CutBoundary, double[] Forward)
+    {
+        public UnitCostModel Skip(int count) => new(Activation[count..], Output[count..], Boundary?[count..], CutBoundary?[count..], Forward[count..]);
+    }
+
+    private static UnitCostModel UnitCosts(ResNet network, LocalMethod method, long[] sampleShape)
+    {
+        var units = network.DescribeUnits(sampleShape[1], sampleShape[2]).ToArray();
+        bool copies = method is LocalMethod.Man or LocalMethod.ManPlusPlus;
+        return new UnitCostModel(
+            units.Select(u => (double)u.ActivationElements).ToArray(),
+            units.Select(u => (double)u.OutputElements).ToArray(),
+            copies ? units.Select(u => 2.0 * u.ActivationElements + 3.0 * u.OutputElements).ToArray() : null,
+            copies ? units.Select(u => u.ActivationElements + 4.0 * u.OutputElements).ToArray() : null,
+            units.Select(u => (double)u.Parameters * u.Height * u.Width).ToArray());
     }
 
     /// <summary>
     /// A split balanced by activation memory: each block's units plus, at its end, the auxiliary network (for
     /// MAN/MAN++ two copies of the next unit, whose activations are kept for the backward pass as well). With
-    /// recomputation a recomputed block costs the larger of the two, and only the blocks that must are recomputed
-    /// (forward cost of a unit: its parameters × output pixels, the multiply-accumulates of its convolutions).
+    /// recomputation a recomputed block costs the larger of the two, and only the blocks that must are recomputed.
     /// </summary>
-    private static (SplitPlan Plan, IReadOnlyList<int> Recomputed) Balanced(ResNet network, LocalMethod method, int k, long[] sampleShape, int skip, bool recompute)
+    private static (SplitPlan Plan, IReadOnlyList<int> Recomputed) Balanced(UnitCostModel costs, int k, bool recompute)
     {
-        var units = network.DescribeUnits(sampleShape[1], sampleShape[2]).Skip(skip).ToArray();
-        var costs = units.Select(u => (double)u.ActivationElements).ToArray();
-        bool copies = method is LocalMethod.Man or LocalMethod.ManPlusPlus;
-        if (!recompute) return (SplitPlan.Balanced(k, costs, copies ? costs.Select(c => 2 * c).ToArray() : null), []);
-        // With recomputation the EMA branch is cut out of the auxiliary graph (LossWithMomentumLeaf): the LB copy's graph,
-        // the EMA output and the fusion's s·LB, (2 − s)·EMA and sum are alive together; the EMA graph comes later, alone.
-        var boundary = copies ? units.Select(u => u.ActivationElements + 4.0 * u.OutputElements).ToArray() : null;
-        return SplitPlan.BalancedWithRecompute(k, costs, boundary, units.Select(u => (double)u.Parameters * u.Height * u.Width).ToArray(), RecomputeSlack,
-            units.Select(u => (double)u.OutputElements).ToArray());
+        if (!recompute) return (SplitPlan.Balanced(k, costs.Activation, costs.Boundary is null ? null : costs.Activation.Select(c => 2 * c).ToArray()), []);
+        return SplitPlan.BalancedWithRecompute(k, costs.Activation, costs.Boundary, costs.Forward, RecomputeSlack, costs.Output, costs.CutBoundary);
     }
 
     private static SplitPlan CheckK(SplitPlan plan, int k) =>
