@@ -146,8 +146,9 @@ public sealed record SplitPlan
     /// A balanced split that recomputes only the blocks that need it. First the smallest achievable largest block cost
     /// M is found with every early block allowed to recompute (a recomputed block costs the larger of its graph and its
     /// boundary's auxiliary pass, a kept one the sum of its graph and its boundary's auxiliary network); then, among the
-    /// splits whose every block stays within M, the one with the least recomputation work is chosen (a block is
-    /// recomputed only where keeping its graph through the auxiliary pass would exceed M). Recomputation costs one more
+    /// splits whose every block stays within M, the one with the least extra work is chosen: recomputation (a block is
+    /// recomputed only where keeping its graph through the auxiliary pass would exceed M) plus the auxiliary networks'
+    /// <paramref name="boundaryWork"/>. Recomputation costs one more
     /// forward pass of the block, so the work of a block is the sum of its units' <paramref name="forwardCosts"/> (e.g.
     /// multiply-accumulates).
     /// </summary>
@@ -169,16 +170,24 @@ public sealed record SplitPlan
     /// (<see cref="LocalLearningOptions.MomentumCutBlocks"/>); a recomputed block's auxiliary pass then costs the smaller
     /// of this and <paramref name="boundaryCosts"/>. <see cref="MomentumCuts"/> tells which blocks need the cut.
     /// </param>
+    /// <param name="boundaryWork">
+    /// Optional compute of the auxiliary network at a boundary before unit j, in the units of <paramref name="forwardCosts"/>
+    /// (MAN/MAN++: the forward and backward passes of the two copies of unit j). Added to the work the second step
+    /// minimises, so that among the splits within the bound the boundaries fall where the auxiliary networks are cheap.
+    /// </param>
     /// <returns>The plan and the early blocks to recompute, in increasing order.</returns>
     public static (SplitPlan Plan, IReadOnlyList<int> Recomputed) BalancedWithRecompute(int k, IReadOnlyList<double> costs,
         IReadOnlyList<double>? boundaryCosts, IReadOnlyList<double> forwardCosts, double slack = 0, IReadOnlyList<double>? outputCosts = null,
-        IReadOnlyList<double>? cutBoundaryCosts = null)
+        IReadOnlyList<double>? cutBoundaryCosts = null, IReadOnlyList<double>? boundaryWork = null)
     {
         int n = costs.Count;
         CheckCosts(k, costs, boundaryCosts);
         if (forwardCosts.Count != n || forwardCosts.Any(c => c < 0 || double.IsNaN(c)))
             throw new ArgumentException($"Forward costs must be {n} non-negative numbers, one per unit.", nameof(forwardCosts));
         if (slack < 0 || double.IsNaN(slack)) throw new ArgumentException($"The slack must be non-negative (got {slack}).", nameof(slack));
+        if (boundaryWork is not null && (boundaryWork.Count != n || boundaryWork.Any(c => c < 0 || double.IsNaN(c))))
+            throw new ArgumentException($"Boundary work must be {n} non-negative numbers, one per unit.", nameof(boundaryWork));
+        double BoundaryWork(int end) => end < n && boundaryWork is not null ? boundaryWork[end] : 0;
         var model = new RecomputeCosts(costs, boundaryCosts, outputCosts, cutBoundaryCosts);
         var work = Prefix(forwardCosts);
         // Step 1: the smallest largest block cost, every early block free to recompute.
@@ -186,8 +195,8 @@ public sealed record SplitPlan
         // A relative tolerance so that the first step's plan itself is always feasible despite rounding.
         double limit = bound * (1 + slack + 1e-12);
         // Step 2: the least recomputation work among the splits within the limit.
-        var plan = Best(k, n, (j, i) => model.Recomputed(j, i, cut: true) > limit ? double.PositiveInfinity : model.Kept(j, i) > limit ? work[i] - work[j] : 0,
-            (a, b) => a + b).Plan;
+        var plan = Best(k, n, (j, i) => model.Recomputed(j, i, cut: true) > limit ? double.PositiveInfinity
+            : (model.Kept(j, i) > limit ? work[i] - work[j] : 0) + BoundaryWork(i), (a, b) => a + b).Plan;
         var recomputed = Enumerable.Range(0, k - 1).Where(b => model.Kept(plan.Start(b), plan.End(b)) > limit).ToArray();
         return (plan, recomputed);
     }

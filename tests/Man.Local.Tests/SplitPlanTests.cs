@@ -109,6 +109,19 @@ public sealed class SplitPlanTests
     }
 
     [Fact]
+    public void Among_splits_within_the_bound_the_boundary_falls_where_the_auxiliary_network_is_cheapest()
+    {
+        // Four equal units, bound 2 (two blocks of two); with 50 % slack every split fits, and the boundary work decides.
+        double[] costs = [1, 1, 1, 1], none = [0, 0, 0, 0], forward = [1, 1, 1, 1];
+        Assert.Equal([0, 2], SplitPlan.BalancedWithRecompute(2, costs, none, forward, slack: 0.5, boundaryWork: [0, 10, 0, 10]).Plan.Starts);
+        Assert.Equal([0, 1], SplitPlan.BalancedWithRecompute(2, costs, none, forward, slack: 0.5, boundaryWork: [0, 0, 10, 10]).Plan.Starts);
+        Assert.Equal([0, 3], SplitPlan.BalancedWithRecompute(2, costs, none, forward, slack: 0.5, boundaryWork: [0, 10, 10, 0]).Plan.Starts);
+        // Without slack only the balanced split fits, whatever its boundary costs.
+        Assert.Equal([0, 2], SplitPlan.BalancedWithRecompute(2, costs, none, forward, boundaryWork: [0, 0, 10, 0]).Plan.Starts);
+        Assert.Throws<ArgumentException>(() => SplitPlan.BalancedWithRecompute(2, costs, none, forward, boundaryWork: [0, 1]));
+    }
+
+    [Fact]
     public void Bad_plans_are_rejected_with_reasons()
     {
         Assert.Contains("start at unit 0", Assert.Throws<ArgumentException>(() => new SplitPlan([1, 3], 5)).Message);

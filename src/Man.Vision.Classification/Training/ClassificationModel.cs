@@ -186,7 +186,10 @@ public sealed class ClassificationModel : IDisposable
     private static (SplitPlan Plan, IReadOnlyList<int> Recomputed) Balanced(UnitCostModel costs, int k, bool recompute)
     {
         if (!recompute) return (SplitPlan.Balanced(k, costs.Activation, costs.Boundary is null ? null : costs.Activation.Select(c => 2 * c).ToArray()), []);
-        return SplitPlan.BalancedWithRecompute(k, costs.Activation, costs.Boundary, costs.Forward, RecomputeSlack, costs.Output, costs.CutBoundary);
+        // MAN/MAN++ boundary work: LB's forward and backward (weights and input, ≈ 3 forwards) and EMA's forward and
+        // input backward (≈ 2 forwards) of the copied unit.
+        var boundaryWork = costs.Boundary is null ? null : costs.Forward.Select(f => 5 * f).ToArray();
+        return SplitPlan.BalancedWithRecompute(k, costs.Activation, costs.Boundary, costs.Forward, RecomputeSlack, costs.Output, costs.CutBoundary, boundaryWork);
     }
 
     private static SplitPlan CheckK(SplitPlan plan, int k) =>
