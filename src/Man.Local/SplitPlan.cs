@@ -194,7 +194,7 @@ public sealed record SplitPlan
         double bound = Best(k, n, (j, i) => Math.Min(model.Kept(j, i), model.Recomputed(j, i, cut: true)), Math.Max).Value;
         // A relative tolerance so that the first step's plan itself is always feasible despite rounding.
         double limit = bound * (1 + slack + 1e-12);
-        // Step 2: the least recomputation work among the splits within the limit.
+        // Step 2: the least extra work (recomputation plus boundary work) among the splits within the limit.
         var plan = Best(k, n, (j, i) => model.Recomputed(j, i, cut: true) > limit ? double.PositiveInfinity
             : (model.Kept(j, i) > limit ? work[i] - work[j] : 0) + BoundaryWork(i), (a, b) => a + b).Plan;
         var recomputed = Enumerable.Range(0, k - 1).Where(b => model.Kept(plan.Start(b), plan.End(b)) > limit).ToArray();
