@@ -253,8 +253,19 @@ public sealed class LocalLearner<TTarget> : nn.Module
         torch.random.set_rng_state(rngState);
         var h = input.detach();
         for (int u = Plan.Start(block); u < Plan.End(block); u++) h = units[u].call(h);
-        if (h.requires_grad) h.backward([outputGrad]);
-        outputGrad.Dispose();
+        if (h.requires_grad)
+        {
+            // ⟨h, g⟩ back-propagates g exactly (its gradient with respect to h is g · 1), and the graph is then the only
+            // owner of g: the dot product's node lets it go as soon as it has run, instead of holding it (one more
+            // block output) through the whole backward pass as h.backward(g) would while this method keeps its handle.
+            using var flatOutput = h.flatten();
+            var flatGrad = outputGrad.flatten();
+            using var product = flatOutput.dot(flatGrad);
+            flatGrad.Dispose();
+            outputGrad.Dispose();
+            product.backward();
+        }
+        else outputGrad.Dispose();
         torch.random.set_rng_state(after);
         using (torch.no_grad())
             foreach (var (buffer, saved) in buffers) buffer.copy_(saved);

@@ -158,8 +158,8 @@ public sealed record SplitPlan
     /// <param name="forwardCosts">One non-negative forward cost per unit.</param>
     /// <param name="outputCosts">
     /// Optional memory cost of each unit's output. The output gradient of an early block is alive during its auxiliary
-    /// backward pass (and, when recomputed, during the second pass as well), so a kept block costs block + boundary +
-    /// output and a recomputed one max(block + output, boundary + 2 · output).
+    /// backward pass, so a kept block costs block + boundary + output and a recomputed one max(block, boundary + 2 · output)
+    /// (its second pass hands the output gradient to the graph, which frees it after the first backward node).
     /// </param>
     /// <param name="slack">
     /// Relative memory allowed above M in the second step (0: exactly M). A little slack lets blocks that would exceed M
@@ -246,7 +246,7 @@ public sealed record SplitPlan
 
         private double CutBoundary(int end) => end < n && cutBoundary is not null ? Math.Min(cutBoundary[end], Boundary(end)) : Boundary(end);
 
-        // An early block's output gradient is alive in its auxiliary backward pass (and, recomputed, with its second graph).
+        // An early block's output gradient is alive in its auxiliary backward pass (a recomputed block's second pass lets it go early).
         private double Out(int end) => end < n && output is not null ? output[end - 1] : 0;
 
         /// <summary>Block [j, i) keeping its graph through the auxiliary pass.</summary>
@@ -255,7 +255,7 @@ public sealed record SplitPlan
         /// <summary>Block [j, i) recomputed, its auxiliary pass with the EMA branch cut (<paramref name="cut"/>) or not.</summary>
         public double Recomputed(int j, int i, bool cut) => i == n
             ? prefix[i] - prefix[j]
-            : Math.Max(prefix[i] - prefix[j] + Out(i), (cut ? CutBoundary(i) : Boundary(i)) + 2 * Out(i));
+            : Math.Max(prefix[i] - prefix[j], (cut ? CutBoundary(i) : Boundary(i)) + 2 * Out(i));
     }
 
     /// <summary>Parses "0,3,8" (block starts) into a plan.</summary>

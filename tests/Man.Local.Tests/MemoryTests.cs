@@ -34,4 +34,36 @@ public class MemoryTests(ITestOutputHelper output)
         // them back (513, 257, 252). Either way nothing of the 256 MiB may stay resident after the trim.
         Assert.True(before - afterTrim >= 192, $"RSS {before:F0} MiB before freeing, {afterFree:F0} after, {afterTrim:F0} after the trim");
     }
+
+    [Fact]
+    public void Huge_pages_are_asked_of_libtorch_through_the_native_environment_unless_the_user_chose()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        const string mode = "/sys/kernel/mm/transparent_hugepage/enabled";
+        string? before = Marshal.PtrToStringAnsi(getenv(Memory.HugePagesVariable));
+        bool on = Memory.UseTransparentHugePages();
+        string? after = Marshal.PtrToStringAnsi(getenv(Memory.HugePagesVariable));
+        output.WriteLine($"{Memory.HugePagesVariable}: '{before}' before, '{after}' after; kernel: {(File.Exists(mode) ? File.ReadAllText(mode).Trim() : "no THP")}");
+        if (before is not null)
+        {
+            // A value the user set is kept, and reported as it is.
+            Assert.Equal(before, after);
+            Assert.Equal(before.Trim() == "1", on);
+        }
+        else if (!File.Exists(mode) || File.ReadAllText(mode).Contains("[never]"))
+        {
+            Assert.False(on);
+            Assert.Null(after);
+        }
+        else
+        {
+            // libtorch reads the process environment (getenv), not .NET's copy of it.
+            Assert.True(on);
+            Assert.Equal("1", after);
+            Assert.True(Memory.UseTransparentHugePages());
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "getenv")]
+    private static extern IntPtr getenv([MarshalAs(UnmanagedType.LPUTF8Str)] string name);
 }

@@ -98,8 +98,12 @@ public sealed class SplitPlanTests
         Assert.Equal([0], SplitPlan.MomentumCuts(plan, [0], [4, 1, 1], [0, 6, 0], [0, 3, 0]));
         // Uncut 4 stays within the peak (block 0's own graph, 4): no cut.
         Assert.Empty(SplitPlan.MomentumCuts(plan, [0], [4, 1, 1], [0, 4, 0], [0, 3, 0]));
-        // Output gradients count twice in a recomputed auxiliary pass: 4 + 2·1 = 6 > max(4 + 1, 3 + 2) = 5.
+        // Output gradients count twice in a recomputed auxiliary pass: 4 + 2·1 = 6 > max(4, 3 + 2) = 5.
         Assert.Equal([0], SplitPlan.MomentumCuts(plan, [0], [4, 1, 1], [0, 4, 0], [0, 3, 0], [1, 1, 1]));
+        // The second pass hands the output gradient to the graph, which frees it after the first backward node: block 0
+        // recomputed costs its graph alone (4), so an uncut pass of 2.5 + 2·1 = 4.5 rises above the peak and is cut
+        // (had the second pass held the gradient, 4 + 1 = 5 would be the peak and 4.5 would fit uncut).
+        Assert.Equal([0], SplitPlan.MomentumCuts(plan, [0], [4, 1, 1], [0, 2.5, 0], [0, 1, 0], [1, 1, 1]));
         // Kept blocks never cut; a kept block's full auxiliary network sets the peak (0-1 kept: 5 + 9 = 14).
         Assert.Empty(SplitPlan.MomentumCuts(new SplitPlan([0, 2], 3), [], [4, 1, 1], [0, 6, 9], [0, 3, 4]));
         // With the cut allowed the planner lowers the bound: block 0 recomputed costs max(4, 3) = 4 instead of max(4, 6).

@@ -43,7 +43,7 @@ public static class BenchCommands
         {
             var ms = r.GetValue(methods)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(m => LocalMethods.Parse(m).Name()).ToList();
-            var configs = MemoryBenchmark.DefaultConfigs(r.GetValue(split)!, ms, r.GetValue(quick), r.GetValue(recompute), r.GetValue(stepEach));
+            var configs = MemoryBenchmark.DefaultConfigs(r.GetValue(split)!, ms, r.GetValue(quick), r.GetValue(recompute), r.GetValue(stepEach), r.GetValue(slack));
             if (r.GetValue(arch) is string a) configs = configs.Where(c => c.Arch == a).ToList();
             return MemoryBenchmark.RunAll(configs, r.GetValue(steps), r.GetValue(threads), r.GetValue(json));
         }));
@@ -62,8 +62,9 @@ public static class BenchCommands
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
         var recompute = new Option<bool>("--recompute");
         var stepEach = new Option<bool>("--step-each-block");
+        var slack = new Option<double>("--recompute-slack") { DefaultValueFactory = _ => Man.Vision.Classification.Training.ClassificationModel.RecomputeSlack };
         var cmd = new Command("memory-one", "One configuration of `bench memory` in this process (prints one json line).")
-        { arch, batch, size, method, k, split, steps, threads, recompute, stepEach };
+        { arch, batch, size, method, k, split, steps, threads, recompute, stepEach, slack };
         cmd.Hidden = true;
         cmd.SetAction(r => CliErrors.Run(() =>
         {

@@ -13,9 +13,11 @@ namespace Man.Cli.Commands;
 
 /// <summary>
 /// One configuration of the memory benchmark; <paramref name="Recompute"/> recomputes early blocks,
-/// <paramref name="StepEachBlock"/> steps the optimizer after every block.
+/// <paramref name="StepEachBlock"/> steps the optimizer after every block, <paramref name="RecomputeSlack"/> is the balanced
+/// split's memory slack (<see cref="ClassificationModel.RecomputeSlack"/>).
 /// </summary>
-public sealed record MemoryConfig(string Arch, int Batch, int Size, string Method, int K, string Split, bool Recompute = false, bool StepEachBlock = false)
+public sealed record MemoryConfig(string Arch, int Batch, int Size, string Method, int K, string Split, bool Recompute = false, bool StepEachBlock = false,
+    double RecomputeSlack = ClassificationModel.RecomputeSlack)
 {
     /// <summary>The method as the tables print it, e.g. "manpp+recompute+step-each-block".</summary>
     public string Label => Method + (Recompute ? "+recompute" : "") + (StepEachBlock ? "+step-each-block" : "");
@@ -75,7 +77,7 @@ public static class MemoryBenchmark
     {
         Devices.SetThreads(threads);
         var classes = Enumerable.Range(0, c.Size <= 64 ? 10 : 1000).Select(i => $"c{i}").ToList();
-        using var model = ClassificationModel.Create(c.Arch, LocalMethods.Parse(c.Method), c.K, c.Split, classes, [3, c.Size, c.Size], seed: 0, recompute: c.Recompute);
+        using var model = ClassificationModel.Create(c.Arch, LocalMethods.Parse(c.Method), c.K, c.Split, classes, [3, c.Size, c.Size], seed: 0, recompute: c.Recompute, recomputeSlack: c.RecomputeSlack);
         using var trainer = new LocalTrainer<Tensor>(model.Learner, new TrainerOptions
         {
             Schedule = new LearningRateSchedule { Kind = ScheduleKind.Constant, BaseLr = 0.01, TotalSteps = steps + 1 },

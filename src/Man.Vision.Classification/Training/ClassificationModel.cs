@@ -48,9 +48,10 @@ public sealed class ClassificationModel : IDisposable
     /// need it (<see cref="SplitPlan.BalancedWithRecompute"/>), with other splits every early block.
     /// </param>
     /// <param name="initializeCopiesFromUnit">MAN/MAN++: LB and EMA start from the weights of the unit they copy.</param>
+    /// <param name="recomputeSlack">With <paramref name="recompute"/> and the balanced split: the memory above the smallest bound a block may use and keep its graph (<see cref="RecomputeSlack"/>).</param>
     public static ClassificationModel Create(string arch, LocalMethod method, int k, string split, IReadOnlyList<string> classes,
         long[] sampleShape, long seed, double emaMomentum = 0.995, Device? device = null, Action<ResNet>? prepare = null, bool recompute = false,
-        bool initializeCopiesFromUnit = false)
+        bool initializeCopiesFromUnit = false, double recomputeSlack = RecomputeSlack)
     {
         if (classes.Count < 2) throw new ArgumentException($"A classifier needs at least 2 classes (got {classes.Count}).");
         torch.manual_seed(seed);
@@ -59,7 +60,7 @@ public sealed class ClassificationModel : IDisposable
             throw new ArgumentException($"The ResNets take 3-channel images; the data has {sampleShape[0]} channels (use the 3-channel option of the data set).");
         prepare?.Invoke(network);
         if (device is not null) network.to(device);
-        var (plan, recomputed, cuts) = PlanBlocks(network, method, k, split, sampleShape, recompute);
+        var (plan, recomputed, cuts) = PlanBlocks(network, method, k, split, sampleShape, recompute, recomputeSlack);
         var task = new ClassificationTask(network.Head ?? throw new InvalidOperationException($"{arch} was built without a classifier."), classes.Count);
         torch.manual_seed(seed + 1);
         var learner = new LocalLearner<Tensor>(network, network, task, plan,
@@ -104,12 +105,13 @@ public sealed class ClassificationModel : IDisposable
 
     /// <summary>
     /// The memory slack of the recomputing balanced split (<see cref="SplitPlan.BalancedWithRecompute"/>): blocks that
-    /// would exceed the bound by at most 2 % keep their graph. Measured on ResNet-101, batch 16, 224², MAN++ K = 4 (1
-    /// thread, README): without slack every early block is recomputed (0.499× e2e peak, 1.39–1.46× step); with 2 % the
-    /// third block (most of layer3 before the last block, most of the early blocks' multiply-accumulates) keeps its
-    /// graph at the same peak (0.50×, 1.29–1.35×); with 20 % only the first block is recomputed (0.52×, 1.19–1.25×).
+    /// would exceed the bound by at most 10 % keep their graph. Measured on ResNet-101, batch 16, 224², MAN++ K = 4
+    /// <c>--step-each-block</c> (1 thread, huge pages, README): with 2 % all three early blocks are recomputed and block 0
+    /// cuts its EMA branch (0.475× e2e's peak, 1.41× its step); with 8–12 % the third block (most of layer3 before the last
+    /// block, most of the early blocks' multiply-accumulates) keeps its graph (0.49–0.495×, 1.27–1.29×). Earlier builds,
+    /// whose second pass held the output gradient: 20 % recomputed the first block only (0.52×, 1.19–1.25×).
     /// </summary>
-    public const double RecomputeSlack = 0.02;
+    public const double RecomputeSlack = 0.10;
 
     /// <summary>The split plan for <paramref name="split"/>: balanced, uniform or explicit starts.</summary>
     public static SplitPlan MakePlan(ResNet network, LocalMethod method, int k, string split, long[] sampleShape, bool recompute = false) =>
@@ -122,7 +124,7 @@ public sealed class ClassificationModel : IDisposable
     /// whose uncut auxiliary pass would rise above the plan's peak (<see cref="SplitPlan.MomentumCuts"/>).
     /// </summary>
     public static (SplitPlan Plan, IReadOnlyList<int> Recomputed, IReadOnlyList<int> MomentumCuts) PlanBlocks(ResNet network, LocalMethod method,
-        int k, string split, long[] sampleShape, bool recompute)
+        int k, string split, long[] sampleShape, bool recompute, double recomputeSlack = RecomputeSlack)
     {
         int n = network.Count;
         if (method == LocalMethod.E2E || k == 1) return (SplitPlan.Single(n), [], []);
@@ -136,7 +138,7 @@ public sealed class ClassificationModel : IDisposable
         if (mode == "balanced")
         {
             if (k > n - frozen) throw new ArgumentException($"K = {k} is larger than the number of trainable units ({n - frozen}) after freezing {frozen}.");
-            var (rest, chosen) = Balanced(costs.Skip(frozen), k, recompute);
+            var (rest, chosen) = Balanced(costs.Skip(frozen), k, recompute, recomputeSlack);
             plan = new SplitPlan(rest.Starts.Select((s, i) => i == 0 ? 0 : s + frozen).ToArray(), n);
             recomputed = chosen;
         }
@@ -183,13 +185,13 @@ public sealed class ClassificationModel : IDisposable
     /// MAN/MAN++ two copies of the next unit, whose activations are kept for the backward pass as well). With
     /// recomputation a recomputed block costs the larger of the two, and only the blocks that must are recomputed.
     /// </summary>
-    private static (SplitPlan Plan, IReadOnlyList<int> Recomputed) Balanced(UnitCostModel costs, int k, bool recompute)
+    private static (SplitPlan Plan, IReadOnlyList<int> Recomputed) Balanced(UnitCostModel costs, int k, bool recompute, double slack)
     {
         if (!recompute) return (SplitPlan.Balanced(k, costs.Activation, costs.Boundary is null ? null : costs.Activation.Select(c => 2 * c).ToArray()), []);
         // MAN/MAN++ boundary work: LB's forward and backward (weights and input, ≈ 3 forwards) and EMA's forward and
         // input backward (≈ 2 forwards) of the copied unit.
         var boundaryWork = costs.Boundary is null ? null : costs.Forward.Select(f => 5 * f).ToArray();
-        return SplitPlan.BalancedWithRecompute(k, costs.Activation, costs.Boundary, costs.Forward, RecomputeSlack, costs.Output, costs.CutBoundary, boundaryWork);
+        return SplitPlan.BalancedWithRecompute(k, costs.Activation, costs.Boundary, costs.Forward, slack, costs.Output, costs.CutBoundary, boundaryWork);
     }
 
     private static SplitPlan CheckK(SplitPlan plan, int k) =>

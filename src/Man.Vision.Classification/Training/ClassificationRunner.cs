@@ -55,7 +55,7 @@ public sealed class ClassificationRunner
                 }
                 if (options.FreezeAt > 0)
                     Log?.Invoke($"frozen units: {string.Join(", ", FineTuner.FreezeAt(network, options.FreezeAt).Select(network.UnitName))}");
-            }, options.RecomputeBlocks, options.InitializeCopiesFromUnit);
+            }, options.RecomputeBlocks, options.InitializeCopiesFromUnit, options.RecomputeSlack);
         int batches = options.MaxBatchesPerEpoch > 0 ? Math.Min(options.MaxBatchesPerEpoch, train.BatchesPerEpoch) : train.BatchesPerEpoch;
         long total = (long)batches * options.Epochs;
         var trainerOptions = new TrainerOptions
@@ -205,6 +205,7 @@ public sealed class ClassificationRunner
             ["k"] = model.Learner.Plan.K,
             ["split"] = model.Learner.Plan.ToString(b => model.Learner.Options.Recomputes(b, model.Learner.Plan.K)),
             ["recompute_blocks"] = options.RecomputeBlocks,
+            ["recompute_slack"] = options.RecomputeSlack,
             ["step_each_block"] = options.StepEachBlock,
             ["init_copies_from_unit"] = options.InitializeCopiesFromUnit,
             ["units"] = model.Learner.Plan.UnitCount,

@@ -58,6 +58,12 @@ public sealed record ClassificationTrainOptions
     public bool RecomputeBlocks { get; init; }
 
     /// <summary>
+    /// With <see cref="RecomputeBlocks"/> and the balanced split: the relative memory above the smallest bound a block
+    /// may use and keep its graph (<see cref="ClassificationModel.RecomputeSlack"/>; 0 recomputes as much as lowers the peak).
+    /// </summary>
+    public double RecomputeSlack { get; init; } = ClassificationModel.RecomputeSlack;
+
+    /// <summary>
     /// MAN/MAN++: start LB and EMA from the weights of the unit they copy instead of a fresh initialisation
     /// (see <see cref="Man.Local.LocalLearningOptions.InitializeCopiesFromUnit"/>).
     /// </summary>
@@ -70,6 +76,7 @@ public sealed record ClassificationTrainOptions
     public void Validate()
     {
         if (K < 1) throw new ArgumentException($"--k must be at least 1 (got {K}).");
+        if (!(RecomputeSlack >= 0)) throw new ArgumentException($"--recompute-slack must be a non-negative fraction (got {RecomputeSlack}).");
         if (Method == LocalMethod.E2E && K != 1) throw new ArgumentException($"Method e2e trains one block: use --k 1 (got {K}).");
         if (Method != LocalMethod.E2E && K < 2) throw new ArgumentException($"Method {Method.Name()} needs --k ≥ 2 (got {K}); use --method e2e for K = 1.");
         if (Epochs < 1) throw new ArgumentException($"--epochs must be at least 1 (got {Epochs}).");
