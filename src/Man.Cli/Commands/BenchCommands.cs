@@ -43,7 +43,7 @@ public static class BenchCommands
         {
             var ms = r.GetValue(methods)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(m => LocalMethods.Parse(m).Name()).ToList();
-            var configs = MemoryBenchmark.DefaultConfigs(r.GetValue(split)!, ms, r.GetValue(quick), r.GetValue(recompute), r.GetValue(stepEach), r.GetValue(slack));
+            var configs = MemoryBenchmark.DefaultConfigs(r.GetValue(split)!, ms, r.GetValue(quick), r.GetValue(recompute), r.GetValue(stepEach));
             if (r.GetValue(arch) is string a) configs = configs.Where(c => c.Arch == a).ToList();
             return MemoryBenchmark.RunAll(configs, r.GetValue(steps), r.GetValue(threads), r.GetValue(json));
         }));
@@ -68,7 +68,7 @@ public static class BenchCommands
         cmd.Hidden = true;
         cmd.SetAction(r => CliErrors.Run(() =>
         {
-            var c = new MemoryConfig(r.GetValue(arch)!, r.GetValue(batch), r.GetValue(size), r.GetValue(method)!, r.GetValue(k), r.GetValue(split)!, r.GetValue(recompute), r.GetValue(stepEach));
+            var c = new MemoryConfig(r.GetValue(arch)!, r.GetValue(batch), r.GetValue(size), r.GetValue(method)!, r.GetValue(k), r.GetValue(split)!, r.GetValue(recompute), r.GetValue(stepEach), r.GetValue(slack));
             var result = MemoryBenchmark.RunOne(c, r.GetValue(steps), r.GetValue(threads));
             Console.WriteLine(JsonConvert.SerializeObject(result));
             return 0;

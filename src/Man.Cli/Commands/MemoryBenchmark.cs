@@ -103,7 +103,7 @@ public static class MemoryBenchmark
             var result = BenchHarness.RunJsonChild<MemoryResult>(["bench", "memory-one", "--arch", c.Arch, "--batch", c.Batch.ToString(CultureInfo.InvariantCulture),
                 "--size", c.Size.ToString(CultureInfo.InvariantCulture), "--method", c.Method, "--k", c.K.ToString(CultureInfo.InvariantCulture),
                 "--split", c.Split, "--steps", steps.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture),
-                .. (c.Recompute ? new[] { "--recompute" } : []), .. (c.StepEachBlock ? new[] { "--step-each-block" } : [])], out string error);
+                .. (c.Recompute ? new[] { "--recompute", "--recompute-slack", c.RecomputeSlack.ToString("R", CultureInfo.InvariantCulture) } : []), .. (c.StepEachBlock ? new[] { "--step-each-block" } : [])], out string error);
             if (result is null) CliErrors.Error($"configuration {c} failed ({error})");
             else results.Add(result);
         }
