@@ -74,7 +74,7 @@ public static class Memory
     /// with transparent huge pages (libtorch's <c>THP_MEM_ALLOC_ENABLE=1</c>, set in the native environment, where
     /// libtorch reads it at its first allocation: call this before the first tensor is made). A freshly mapped tensor
     /// then faults in 2 MiB at a time instead of 4 KiB, which is most of what <see cref="ReturnLargeBlocksToSystem"/>
-    /// costs (README: ResNet-101 e2e step 35 → 30 s, MAN++ K = 4 recomputing 47 → 39 s; peaks within 0.5 %).
+    /// costs (README: ResNet-101 e2e step 32–35 → 30 s, MAN++ K = 4 recomputing 43–47 → 38.3–38.9 s; peaks within 0.5 %).
     /// Does nothing and returns false where the kernel has transparent huge pages off ("never"), where this is not Linux,
     /// or where <c>THP_MEM_ALLOC_ENABLE</c> is already set (the user's value is kept; it returns whether that value is 1).
     /// </summary>
@@ -131,10 +131,10 @@ public static class Memory
 
     private const int MMmapThreshold = -3;
 
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "malloc_trim")]
+    [DllImport("libc", EntryPoint = "malloc_trim")]
     private static extern int malloc_trim(nuint pad);
 
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mallopt")]
+    [DllImport("libc", EntryPoint = "mallopt")]
     private static extern int mallopt(int param, int value);
 
     [DllImport("libc", EntryPoint = "getenv")]
