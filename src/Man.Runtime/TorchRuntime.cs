@@ -29,6 +29,21 @@ public static class TorchRuntime
     /// <summary>The directory the native TorchSharp libraries were found in, if any.</summary>
     public static string? NativeDirectory { get; private set; }
 
+    /// <summary>What was done about NNPACK (see <see cref="DisableNnpack"/>), for <c>man-vision info</c>.</summary>
+    public static string Nnpack { get; private set; } = "left as libtorch sets it";
+
+    private static IntPtr _torchCpu;
+
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    private delegate IntPtr GlobalContextFn();
+
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    private delegate void SetFlagFn(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
+
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    [return: MarshalAs(UnmanagedType.U1)]
+    private delegate bool GetFlagFn(IntPtr context);
+
     /// <summary>Prepares native loading once per process. Safe to call from any thread, any number of times.</summary>
     public static void EnsureInitialized()
     {
@@ -66,6 +81,43 @@ public static class TorchRuntime
         }
     }
 
+    /// <summary>
+    /// Turns libtorch's NNPACK convolution path off (<c>torch.backends.nnpack.set_flags(False)</c> in PyTorch).
+    /// </summary>
+    /// <remarks>
+    /// For float32 on the CPU, libtorch only reaches NNPACK for convolutions that oneDNN declines (1×1, stride 1,
+    /// batch below 16, one thread), and NNPACK itself only runs at batch ≥ 16, so it never computes anything;
+    /// but the availability check logs "Could not initialize NNPACK! Reason: Unsupported hardware." on every
+    /// such convolution where cpuinfo does not recognise the CPU (this machine: tens of lines per training
+    /// step at one thread). Called by <see cref="EnsureInitialized"/> unless <c>MAN_NNPACK=1</c>.
+    /// Returns false where libtorch_cpu or its entry points are not found.
+    /// </remarks>
+    public static bool DisableNnpack()
+    {
+        if (!TryContextFlag("_ZN2at7Context20setUserEnabledNNPACKEb", out var context, out var setter)) return false;
+        Marshal.GetDelegateForFunctionPointer<SetFlagFn>(setter)(context, false);
+        Nnpack = "off (libtorch only consults it where it cannot run; MAN_NNPACK=1 keeps it)";
+        return true;
+    }
+
+    /// <summary>libtorch's own NNPACK flag (<c>at::globalContext().userEnabledNNPACK()</c>), null if unreachable.</summary>
+    public static bool? NnpackEnabled()
+    {
+        if (!TryContextFlag("_ZNK2at7Context17userEnabledNNPACKEv", out var context, out var getter)) return null;
+        return Marshal.GetDelegateForFunctionPointer<GetFlagFn>(getter)(context);
+    }
+
+    private static bool TryContextFlag(string symbol, out IntPtr context, out IntPtr function)
+    {
+        context = IntPtr.Zero;
+        function = IntPtr.Zero;
+        if (_torchCpu == IntPtr.Zero
+            || !NativeLibrary.TryGetExport(_torchCpu, "_ZN2at13globalContextEv", out var global)
+            || !NativeLibrary.TryGetExport(_torchCpu, symbol, out function)) return false;
+        context = Marshal.GetDelegateForFunctionPointer<GlobalContextFn>(global)();
+        return context != IntPtr.Zero;
+    }
+
     private static Exception Innermost(Exception e)
     {
         while (e.InnerException is not null) e = e.InnerException;
@@ -84,8 +136,9 @@ public static class TorchRuntime
         foreach (var dep in new[] { "libc10.so", "libtorch_cpu.so", "libc10_cuda.so", "libtorch_cuda.so", "libtorch.so" })
         {
             string p = Path.Combine(dir, dep);
-            if (File.Exists(p)) NativeLibrary.TryLoad(p, out _);
+            if (File.Exists(p) && NativeLibrary.TryLoad(p, out var handle) && dep == "libtorch_cpu.so") _torchCpu = handle;
         }
+        if (Environment.GetEnvironmentVariable("MAN_NNPACK") != "1") DisableNnpack();
 
         string firstError;
         try
