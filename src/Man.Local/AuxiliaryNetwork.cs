@@ -1,3 +1,4 @@
+using Man.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -72,7 +73,9 @@ public sealed class AuxiliaryNetwork<TTarget> : nn.Module
         using var scope = NewDisposeScope();
         var a = lb.call(h);
         var b = momentum(h);
-        var y = s is null ? a + b : s * a + (2 - s) * b;
+        // Scalars held for the whole expression (see RootedScalars: a temporary one can be finalized mid-call).
+        using var two = 2.0.ToScalar();
+        var y = s is null ? a.add(b, RootedScalars.One) : s.mul(a).add((two - s).mul(b), RootedScalars.One);
         return y.MoveToOuterDisposeScope();
     }
 
@@ -125,7 +128,9 @@ public sealed class AuxiliaryNetwork<TTarget> : nn.Module
     {
         if (s is null) return;
         using var noGrad = torch.no_grad();
-        s.clamp_(0.0, 2.0);
+        using var lo = 0.0.ToScalar();
+        using var hi = 2.0.ToScalar();
+        s.clamp_(lo, hi);
     }
 
     /// <summary>The local loss of the block output <paramref name="h"/>; <paramref name="input"/> is the model input (InfoPro).</summary>
@@ -153,13 +158,19 @@ public sealed class AuxiliaryNetwork<TTarget> : nn.Module
     {
         if (ema is null) return;
         using var noGrad = torch.no_grad();
+        // m and 1 − m stay reachable until the loop ends: a scalar converted on the fly is owned by nothing once its
+        // handle is passed to native code, and a collection on another thread can free it mid-call (RootedScalars).
+        // Hundreds of such updates run every step; a corrupted factor turns the copy's weights into garbage (seen as a
+        // NaN auxiliary loss at a step that had computed finitely on the first run of the same, resumed, training).
+        using var keep = momentum.ToScalar();
+        using var take = (1 - momentum).ToScalar();
         var source = unit.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         foreach (var (name, p) in ema.named_parameters())
         {
             if (!source.TryGetValue(name, out var q))
                 throw new InvalidOperationException(
                     $"The EMA copy has parameter '{name}' that the unit it follows lacks: CreateLike must build the unit's architecture with the same names.");
-            p.mul_(momentum).add_(q, alpha: 1 - momentum);
+            p.mul_(keep).add_(q, alpha: take);
         }
     }
 

@@ -1,3 +1,4 @@
+using Man.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -38,6 +39,8 @@ public sealed class LocalLearner<TTarget> : nn.Module
         LocalLearningOptions options, long[] inputShape) : base("LocalLearner")
     {
         options.Validate();
+        // Before anything trains: on CPUs whose convolution kernels read unwritten gradient memory, zero-fill allocations.
+        TorchRuntime.GuardConvolutionGradients();
         if (plan.UnitCount != units.Count)
             throw new ArgumentException($"The split plan covers {plan.UnitCount} units but the model has {units.Count}.", nameof(plan));
         if (options.Method == LocalMethod.E2E && plan.K != 1)

@@ -33,6 +33,101 @@ public static class TorchRuntime
     public static string Nnpack { get; private set; } = "left as libtorch sets it";
 
     private static IntPtr _torchCpu;
+    private static IntPtr _c10;
+
+    /// <summary>What <see cref="GuardConvolutionGradients"/> found, for <c>man-vision info</c> and run logs.</summary>
+    public static string ConvolutionGuard { get; private set; } = "not checked yet (checked before anything trains)";
+
+    private static int _guarded;
+    private static bool _guardTurnedOneDnnOff;
+
+    /// <summary>
+    /// Checks once per process whether oneDNN's convolution gradients on this CPU read memory they did not write, and
+    /// if so turns oneDNN off (convolutions then run ATen's own kernels). Returns true when it turned oneDNN off.
+    /// </summary>
+    /// <remarks>
+    /// With c10's junk fill on, a few convolutions (3×3 and 1×1, stride 1 and 2, 7×7 stride 2, 3–128 channels) run
+    /// forward and backward; a non-finite input or weight gradient means a kernel read memory it had not written.
+    /// Measured on AMD EPYC (AVX-512) with libtorch 2.10: oneDNN's backward-data kernels gave NaN input gradients in 40
+    /// of 40 junk-filled toy local-learning steps and NaN or wrong ones in 3–9 of 40 plain steps, for every oneDNN ISA
+    /// cap down to AVX (SSE4.1 was clean); zero-filling allocations (c10's flag, or glibc's MALLOC_PERTURB_) did not
+    /// remove the wrong values; ATen's own convolution did. The price there: a ResNet-32 step (batch 128, 2 threads)
+    /// takes ≈ 4 s instead of ≈ 0.35–0.6 s. The module initializers of Man.Local and the Man.Vision libraries and the
+    /// local-learning engine call this; <c>MAN_ONEDNN=on</c> keeps oneDNN without the check (fast, and wrong where the
+    /// check would fail), <c>MAN_ONEDNN=off</c> turns it off everywhere.
+    /// </remarks>
+    public static bool GuardConvolutionGradients()
+    {
+        EnsureInitialized();
+        if (Interlocked.Exchange(ref _guarded, 1) == 1) return _guardTurnedOneDnnOff;
+        string? policy = Environment.GetEnvironmentVariable("MAN_ONEDNN")?.Trim().ToLowerInvariant();
+        if (policy is "on" or "1")
+        {
+            ConvolutionGuard = "not checked (MAN_ONEDNN=on)";
+            return false;
+        }
+        if (OneDnnEnabled() != true)
+        {
+            ConvolutionGuard = "not checked (oneDNN is off)";
+            return false;
+        }
+        if (ZeroFillEnabled() == true || !JunkFillAllocations(true))
+        {
+            ConvolutionGuard = "not checked (libc10's junk-fill flag not usable)";
+            return false;
+        }
+        bool sound;
+        try
+        {
+            sound = ConvolutionGradientsAreFinite();
+        }
+        finally
+        {
+            JunkFillAllocations(false);
+        }
+        if (sound)
+        {
+            ConvolutionGuard = "checked: oneDNN's convolution gradients read only memory they wrote";
+            return false;
+        }
+        SetOneDnn(false);
+        _guardTurnedOneDnnOff = true;
+        OneDnn = "off (the convolution check failed; MAN_ONEDNN=on keeps it)";
+        ConvolutionGuard = "oneDNN's convolution gradients read memory they did not write on this CPU (non-finite under junk fill): oneDNN off, ATen's convolutions used (slower, exact)";
+        return true;
+    }
+
+    private static bool ConvolutionGradientsAreFinite()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var grad = torch.enable_grad();
+        var generator = new torch.Generator(12345);
+        (long In, long Out, long Kernel, long Stride, long Size)[] cases =
+            [(8, 8, 3, 1, 8), (8, 8, 3, 2, 16), (16, 32, 1, 2, 16), (3, 16, 7, 2, 32), (32, 32, 3, 1, 16), (64, 64, 1, 1, 8), (64, 128, 3, 2, 16)];
+        foreach (var (cin, cout, kernel, stride, size) in cases)
+        {
+            var x = torch.randn([8, cin, size, size], generator: generator).requires_grad_(true);
+            var w = (torch.randn([cout, cin, kernel, kernel], generator: generator) * 0.1).requires_grad_(true);
+            var y = torch.nn.functional.conv2d(x, w, strides: [stride, stride], padding: [kernel / 2, kernel / 2]);
+            var g = torch.randn(y.shape, generator: generator);
+            y.backward([g]);
+            if (!x.grad!.isfinite().all().item<bool>() || !w.grad!.isfinite().all().item<bool>()) return false;
+        }
+        return true;
+    }
+
+    private static bool? ZeroFillEnabled() =>
+        _c10 != IntPtr.Zero && NativeLibrary.TryGetExport(_c10, "FLAGS_caffe2_cpu_allocator_do_zero_fill", out var flag)
+            ? Marshal.ReadByte(flag) != 0
+            : null;
+
+    /// <summary>c10's junk fill (<c>caffe2_cpu_allocator_do_junk_fill</c>): every CPU allocation filled with a NaN-like pattern, to expose reads of memory no kernel wrote. For tests.</summary>
+    public static bool JunkFillAllocations(bool enabled)
+    {
+        if (_c10 == IntPtr.Zero || !NativeLibrary.TryGetExport(_c10, "FLAGS_caffe2_cpu_allocator_do_junk_fill", out var flag)) return false;
+        Marshal.WriteByte(flag, enabled ? (byte)1 : (byte)0);
+        return true;
+    }
 
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     private delegate IntPtr GlobalContextFn();
@@ -100,6 +195,43 @@ public static class TorchRuntime
         return true;
     }
 
+    /// <summary>What was done about oneDNN (see <see cref="SetOneDnn"/>), for <c>man-vision info</c>.</summary>
+    public static string OneDnn { get; private set; } = "left as libtorch sets it";
+
+    /// <summary>
+    /// Turns libtorch's oneDNN (mkldnn) CPU path on or off (<c>torch.backends.mkldnn.enabled</c> in PyTorch); off,
+    /// convolutions run ATen's own im2col + GEMM kernels. Returns false where libtorch_cpu's entry points are not found.
+    /// </summary>
+    public static bool SetOneDnn(bool enabled)
+    {
+        if (!TryContextFlag("_ZN2at7Context20setUserEnabledMkldnnEb", out var context, out var setter)) return false;
+        Marshal.GetDelegateForFunctionPointer<SetFlagFn>(setter)(context, enabled);
+        return true;
+    }
+
+    /// <summary>libtorch's own oneDNN flag (<c>at::globalContext().userEnabledMkldnn()</c>), null if unreachable.</summary>
+    public static bool? OneDnnEnabled()
+    {
+        if (!TryContextFlag("_ZNK2at7Context17userEnabledMkldnnEv", out var context, out var getter)) return null;
+        return Marshal.GetDelegateForFunctionPointer<GetFlagFn>(getter)(context);
+    }
+
+    private static void ApplyOneDnnPolicy(string? policy)
+    {
+        switch ((policy ?? "").Trim().ToLowerInvariant())
+        {
+            case "off" or "0":
+                if (SetOneDnn(false)) OneDnn = "off (MAN_ONEDNN=off)";
+                break;
+            case "on" or "1":
+                OneDnn = "on (MAN_ONEDNN=on)";
+                break;
+            default:
+                OneDnn = "on (libtorch's default; checked before anything trains)";
+                break;
+        }
+    }
+
     /// <summary>libtorch's own NNPACK flag (<c>at::globalContext().userEnabledNNPACK()</c>), null if unreachable.</summary>
     public static bool? NnpackEnabled()
     {
@@ -139,6 +271,8 @@ public static class TorchRuntime
             if (File.Exists(p) && NativeLibrary.TryLoad(p, out var handle) && dep == "libtorch_cpu.so") _torchCpu = handle;
         }
         if (Environment.GetEnvironmentVariable("MAN_NNPACK") != "1") DisableNnpack();
+        ApplyOneDnnPolicy(Environment.GetEnvironmentVariable("MAN_ONEDNN"));
+        _c10 = NativeLibrary.TryLoad(Path.Combine(dir, "libc10.so"), out var c10) ? c10 : IntPtr.Zero;
 
         string firstError;
         try

@@ -35,4 +35,49 @@ public class RuntimeTests
             set_num_threads(threads);
         }
     }
+
+    [Fact]
+    public void Local_learning_gradients_on_dirty_memory_equal_those_of_atens_own_convolution()
+    {
+        if (!OperatingSystem.IsLinux() || TorchRuntime.NativeDirectory is null) return;
+        // The module initializer ran the guard: where oneDNN's convolution gradients read memory they did not write,
+        // oneDNN is off now (and the guard says so).
+        bool turnedOff = TorchRuntime.GuardConvolutionGradients();
+        Assert.Equal(!turnedOff, TorchRuntime.OneDnnEnabled());
+        var reference = ToyGradients(oneDnn: false);
+        for (int rep = 0; rep < 8; rep++)
+        {
+            // Leave NaN in freed heap memory, so that a kernel reading memory before writing it returns NaN.
+            // (With oneDNN on, on AMD EPYC with AVX-512 and libtorch 2.10, this test failed at its first repetition.)
+            using (var scope = NewDisposeScope())
+                for (long n = 64; n <= 1 << 20; n *= 2) full(n, float.NaN);
+            var grads = ToyGradients(oneDnn: null);
+            Assert.Equal(reference.Count, grads.Count);
+            for (int i = 0; i < reference.Count; i++)
+            {
+                Assert.True(grads[i].isfinite().all().item<bool>(), $"repetition {rep}: gradient {i} is not finite ({TorchRuntime.ConvolutionGuard})");
+                Assert.True(grads[i].allclose(reference[i], rtol: 1e-4, atol: 1e-6), $"repetition {rep}: gradient {i} differs by {(grads[i] - reference[i]).abs().max().item<float>()} ({TorchRuntime.ConvolutionGuard})");
+            }
+        }
+    }
+
+    /// <summary>Gradients of one toy InfoPro step; <paramref name="oneDnn"/> null keeps the process's policy.</summary>
+    private static List<Tensor> ToyGradients(bool? oneDnn)
+    {
+        bool before = TorchRuntime.OneDnnEnabled() ?? true;
+        if (oneDnn is bool on) Assert.True(TorchRuntime.SetOneDnn(on));
+        try
+        {
+            using var scope = NewDisposeScope();
+            var (net, _, learner) = Toy.Build(Man.Local.LocalMethod.InfoPro, 3);
+            var (x, y) = Toy.Batch(7);
+            learner.train();
+            learner.Step(x, y);
+            return net.parameters().Select(p => p.grad!.clone().DetachFromDisposeScope()).ToList();
+        }
+        finally
+        {
+            TorchRuntime.SetOneDnn(before);
+        }
+    }
 }

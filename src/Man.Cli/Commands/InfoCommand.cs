@@ -21,6 +21,9 @@ public static class InfoCommand
             table.AddRow("backend (build)", BuildInfo.TorchBackend);
             table.AddRow("native loading", Markup.Escape(TorchRuntime.Status));
             table.AddRow("NNPACK", Markup.Escape(TorchRuntime.Nnpack));
+            table.AddRow("oneDNN", Markup.Escape(TorchRuntime.OneDnn));
+            TorchRuntime.GuardConvolutionGradients();
+            table.AddRow("convolution gradients", Markup.Escape(TorchRuntime.ConvolutionGuard));
             table.AddRow("CUDA available", torch.cuda.is_available() ? $"yes ({torch.cuda.device_count()} devices)" : "no");
             table.AddRow("default device (--device auto)", Devices.Resolve("auto").ToString());
             table.AddRow("torch threads", torch.get_num_threads().ToString());

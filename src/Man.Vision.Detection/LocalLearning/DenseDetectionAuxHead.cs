@@ -1,3 +1,4 @@
+using Man.Runtime;
 using Man.Local;
 using Man.Vision.Detection.Anchors;
 using Man.Vision.Detection.Matching;
@@ -120,9 +121,9 @@ public sealed class DenseDetectionAuxHead : AuxiliaryHead<DetectionTargets>
             Tensor keep = valid.nonzero().flatten();
             clsLosses.Add(FocalLoss.Sigmoid(cls[i].index_select(0, keep), oneHot.index_select(0, keep), Options.FocalAlpha, Options.FocalGamma));
         }
-        double norm = Math.Max(1, positives);
-        Tensor loss = torch.stack(clsLosses).sum() / norm;
-        if (boxLosses.Count > 0) loss = loss + torch.stack(boxLosses).sum() / norm;
+        using var norm = ((double)Math.Max(1, positives)).ToScalar(); // held: see RootedScalars
+        Tensor loss = torch.stack(clsLosses).sum().div(norm);
+        if (boxLosses.Count > 0) loss = loss.add(torch.stack(boxLosses).sum().div(norm), RootedScalars.One);
         return loss.MoveToOuterDisposeScope();
     }
 

@@ -20,11 +20,17 @@ public static class FocalLoss
             throw new ArgumentException($"Logits [{string.Join(", ", logits.shape)}] and targets [{string.Join(", ", targets.shape)}] differ in shape.", nameof(targets));
         if (!(gamma >= 0)) throw new ArgumentOutOfRangeException(nameof(gamma), gamma, "gamma must be ≥ 0.");
         using var scope = NewDisposeScope();
+        // The scalars are held until the method returns (a temporary one can be freed mid-call, see RootedScalars).
+        using var one = 1.0.ToScalar();
+        using var g = gamma.ToScalar();
+        using var a = alpha.ToScalar();
+        using var notA = (1 - alpha).ToScalar();
         Tensor p = logits.sigmoid();
         Tensor ce = nn.functional.binary_cross_entropy_with_logits(logits, targets, reduction: nn.Reduction.None);
-        Tensor pt = p * targets + (1 - p) * (1 - targets);
-        Tensor loss = ce * (1 - pt).pow(gamma);
-        if (alpha >= 0) loss = (alpha * targets + (1 - alpha) * (1 - targets)) * loss;
+        Tensor negatives = (one - targets);
+        Tensor pt = p.mul(targets).add((one - p).mul(negatives), one);
+        Tensor loss = ce.mul((one - pt).pow(g));
+        if (alpha >= 0) loss = targets.mul(a).add(negatives.mul(notA), one).mul(loss);
         Tensor result = reduction switch
         {
             nn.Reduction.None => loss,
