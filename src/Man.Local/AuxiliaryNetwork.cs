@@ -160,8 +160,7 @@ public sealed class AuxiliaryNetwork<TTarget> : nn.Module
         using var noGrad = torch.no_grad();
         // m and 1 − m stay reachable until the loop ends: a scalar converted on the fly is owned by nothing once its
         // handle is passed to native code, and a collection on another thread can free it mid-call (RootedScalars).
-        // Hundreds of such updates run every step; a corrupted factor turns the copy's weights into garbage (seen as a
-        // NaN auxiliary loss at a step that had computed finitely on the first run of the same, resumed, training).
+        // Hundreds of such updates run every step, and a corrupted factor would turn the copy's weights into garbage.
         using var keep = momentum.ToScalar();
         using var take = (1 - momentum).ToScalar();
         var source = unit.named_parameters().ToDictionary(p => p.name, p => p.parameter);

@@ -39,7 +39,7 @@ public sealed class LocalLearner<TTarget> : nn.Module
         LocalLearningOptions options, long[] inputShape) : base("LocalLearner")
     {
         options.Validate();
-        // Before anything trains: on CPUs whose convolution kernels read unwritten gradient memory, zero-fill allocations.
+        // Before anything trains: on CPUs where oneDNN's convolution gradients read memory they did not write, oneDNN off.
         TorchRuntime.GuardConvolutionGradients();
         if (plan.UnitCount != units.Count)
             throw new ArgumentException($"The split plan covers {plan.UnitCount} units but the model has {units.Count}.", nameof(plan));
