@@ -1,4 +1,3 @@
-using Man.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -39,8 +38,6 @@ public sealed class LocalLearner<TTarget> : nn.Module
         LocalLearningOptions options, long[] inputShape) : base("LocalLearner")
     {
         options.Validate();
-        // Before anything trains: on CPUs where oneDNN's convolution gradients read memory they did not write, oneDNN off.
-        TorchRuntime.GuardConvolutionGradients();
         if (plan.UnitCount != units.Count)
             throw new ArgumentException($"The split plan covers {plan.UnitCount} units but the model has {units.Count}.", nameof(plan));
         if (options.Method == LocalMethod.E2E && plan.K != 1)

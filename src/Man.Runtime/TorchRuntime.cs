@@ -52,8 +52,8 @@ public static class TorchRuntime
     /// of 40 junk-filled toy local-learning steps and NaN or wrong ones in 3–9 of 40 plain steps, for every oneDNN ISA
     /// cap down to AVX (SSE4.1 was clean); zero-filling allocations (c10's flag, or glibc's MALLOC_PERTURB_) did not
     /// remove the wrong values; ATen's own convolution did. The price there: a ResNet-32 step (batch 128, 2 threads)
-    /// takes ≈ 4 s instead of ≈ 0.35–0.6 s. The module initializers of Man.Local and the Man.Vision libraries and the
-    /// local-learning engine call this; <c>MAN_ONEDNN=on</c> keeps oneDNN without the check (fast, and wrong where the
+    /// takes ≈ 4 s instead of ≈ 0.35–0.6 s. The module initializers of Man.Local and the Man.Vision model libraries
+    /// call this (once per process, whichever comes first); <c>MAN_ONEDNN=on</c> keeps oneDNN without the check (fast, and wrong where the
     /// check would fail), <c>MAN_ONEDNN=off</c> turns it off everywhere.
     /// </remarks>
     public static bool GuardConvolutionGradients()
@@ -268,11 +268,12 @@ public static class TorchRuntime
         foreach (var dep in new[] { "libc10.so", "libtorch_cpu.so", "libc10_cuda.so", "libtorch_cuda.so", "libtorch.so" })
         {
             string p = Path.Combine(dir, dep);
-            if (File.Exists(p) && NativeLibrary.TryLoad(p, out var handle) && dep == "libtorch_cpu.so") _torchCpu = handle;
+            if (!File.Exists(p) || !NativeLibrary.TryLoad(p, out var handle)) continue;
+            if (dep == "libtorch_cpu.so") _torchCpu = handle;
+            else if (dep == "libc10.so") _c10 = handle;
         }
         if (Environment.GetEnvironmentVariable("MAN_NNPACK") != "1") DisableNnpack();
         ApplyOneDnnPolicy(Environment.GetEnvironmentVariable("MAN_ONEDNN"));
-        _c10 = NativeLibrary.TryLoad(Path.Combine(dir, "libc10.so"), out var c10) ? c10 : IntPtr.Zero;
 
         string firstError;
         try

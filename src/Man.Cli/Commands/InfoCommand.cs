@@ -21,8 +21,8 @@ public static class InfoCommand
             table.AddRow("backend (build)", BuildInfo.TorchBackend);
             table.AddRow("native loading", Markup.Escape(TorchRuntime.Status));
             table.AddRow("NNPACK", Markup.Escape(TorchRuntime.Nnpack));
+            TorchRuntime.GuardConvolutionGradients(); // before the oneDNN row: the check may turn it off
             table.AddRow("oneDNN", Markup.Escape(TorchRuntime.OneDnn));
-            TorchRuntime.GuardConvolutionGradients();
             table.AddRow("convolution gradients", Markup.Escape(TorchRuntime.ConvolutionGuard));
             table.AddRow("CUDA available", torch.cuda.is_available() ? $"yes ({torch.cuda.device_count()} devices)" : "no");
             table.AddRow("default device (--device auto)", Devices.Resolve("auto").ToString());
