@@ -5,7 +5,11 @@ using Newtonsoft.Json;
 namespace Man.Cli.Commands;
 
 /// <summary>What <see cref="BenchHarness.MeasureSteps"/> measured in this process.</summary>
-/// <param name="FloorMiB">RSS before the first step (the model built, no gradients or optimizer state yet).</param>
+/// <param name="FloorMiB">
+/// RSS before the first step (the model built, no gradients or optimizer state yet), after a full collection and a
+/// heap trim. Not a lower bound of the step readings: memory the runtime or libtorch releases later (threads' arenas,
+/// caches) can take RSS below it.
+/// </param>
 /// <param name="PeakMiB">Peak RSS of the process.</param>
 /// <param name="StepMsMedian">Median time of the timed steps.</param>
 /// <param name="BlockPeaksMiB">
@@ -76,7 +80,11 @@ public static class BenchHarness
     public static StepMeasurement MeasureSteps(Action step, int steps, int blocks, Action<Action<int>>? subscribeBlockEnd)
     {
         if (steps < 1) throw new ArgumentException($"--steps must be at least 1 (got {steps}).");
-        GC.Collect();
+        // The floor is read with garbage collected, its freed regions decommitted and glibc's free heap memory returned,
+        // so that memory only waiting to be released (model building, the convolution check) is not counted in it.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        Memory.TrimNow();
         double floor = Memory.CurrentRssMiB();
         var times = new List<double>();
         var blockPeaks = new double[blocks + 1];
