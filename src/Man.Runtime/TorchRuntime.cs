@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using TorchSharp;
+using Tensor = TorchSharp.torch.Tensor;
 
 namespace Man.Runtime;
 
@@ -42,19 +43,25 @@ public static class TorchRuntime
     private static bool _guardTurnedOneDnnOff;
 
     /// <summary>
-    /// Checks once per process whether oneDNN's convolution gradients on this CPU read memory they did not write, and
-    /// if so turns oneDNN off (convolutions then run ATen's own kernels). Returns true when it turned oneDNN off.
+    /// Checks once per process whether oneDNN's convolution gradients on this CPU are sound (finite and equal to ATen's on
+    /// memory no kernel wrote yet), and where not turns oneDNN off (convolutions then run ATen's own kernels). Returns
+    /// true when it turned oneDNN off.
     /// </summary>
     /// <remarks>
-    /// With c10's junk fill on, a few convolutions (3×3 and 1×1, stride 1 and 2, 7×7 stride 2, 3–128 channels) run
-    /// forward and backward; a non-finite input or weight gradient means a kernel read memory it had not written.
+    /// With c10's junk fill on (every fresh CPU allocation filled with a NaN pattern), fourteen small convolutions (3×3,
+    /// 1×1 and 7×7, stride 1 and 2, channel counts that fill oneDNN's SIMD blocks and ones that leave them padded) run
+    /// forward and backward with oneDNN and again with ATen's own kernels on the same inputs; a non-finite output or
+    /// gradient, or one that differs from ATen's (beyond 1e-4 of its scale), fails the check.
     /// Measured on AMD EPYC (AVX-512) with libtorch 2.10: oneDNN's backward-data kernels gave NaN input gradients in 40
-    /// of 40 junk-filled toy local-learning steps and NaN or wrong ones in 3–9 of 40 plain steps, for every oneDNN ISA
-    /// cap down to AVX (SSE4.1 was clean); zero-filling allocations (c10's flag, or glibc's MALLOC_PERTURB_) did not
-    /// remove the wrong values; ATen's own convolution did. The price there: a ResNet-32 step (batch 128, 2 threads)
-    /// takes ≈ 4 s instead of ≈ 0.35–0.6 s. The module initializers of Man.Local and the Man.Vision model libraries
-    /// call this (once per process, whichever comes first); <c>MAN_ONEDNN=on</c> keeps oneDNN without the check (fast, and wrong where the
-    /// check would fail), <c>MAN_ONEDNN=off</c> turns it off everywhere.
+    /// of 40 junk-filled toy local-learning steps and NaN or wrong ones in 3–9 of 40 plain steps; capped to AVX2 or AVX
+    /// the results were finite but wrong (a 12→12-channel stride-2 convolution's output; a toy network's gradients off by
+    /// up to 100 %), which the comparison catches; capped to SSE4.1 they were right. Zero-filling allocations did not remove the wrong values; ATen's own
+    /// convolution did. The price there, ResNet-32 step, batch 128, 2 threads: 0.35–0.6 s with the unsound kernels, ATen's
+    /// 2.5–2.7 s with the CLI's lean allocator (3.6–4.0 s with glibc's default policy), oneDNN capped to SSE4.1 2.9–3.0 s
+    /// (1.6–1.75 s with glibc's default policy). A cap set before the program starts (<c>ONEDNN_MAX_CPU_ISA</c>, which
+    /// oneDNN reads once) is judged by the check like any other kernels. The module initializers of Man.Local and the
+    /// Man.Vision model libraries call this (once per process, whichever comes first); <c>MAN_ONEDNN=on</c> keeps oneDNN
+    /// without the check (fast, and wrong where the check would fail), <c>MAN_ONEDNN=off</c> turns it off everywhere.
     /// </remarks>
     public static bool GuardConvolutionGradients()
     {
@@ -79,7 +86,7 @@ public static class TorchRuntime
         bool sound;
         try
         {
-            sound = ConvolutionGradientsAreFinite();
+            sound = ConvolutionGradientsAreSound();
         }
         finally
         {
@@ -87,34 +94,82 @@ public static class TorchRuntime
         }
         if (sound)
         {
-            ConvolutionGuard = "checked: oneDNN's convolution gradients read only memory they wrote";
+            ConvolutionGuard = "checked: oneDNN's convolution gradients equal ATen's on junk-filled memory" + (_isaCap is null ? "" : $" (ISA capped to {_isaCap})");
             return false;
         }
         SetOneDnn(false);
         _guardTurnedOneDnnOff = true;
-        OneDnn = "off (the convolution check failed; MAN_ONEDNN=on keeps it)";
-        ConvolutionGuard = "oneDNN's convolution gradients read memory they did not write on this CPU (non-finite under junk fill): oneDNN off, ATen's convolutions used (slower, exact)";
+        OneDnn = "off (the convolution check failed" + (_isaCap is null ? "" : $" with the ISA capped to {_isaCap}") + "; MAN_ONEDNN=on keeps it)";
+        ConvolutionGuard = $"oneDNN's convolution gradients on this CPU differ from ATen's on junk-filled memory (first: {FirstUnsoundConvolution}): " +
+            "oneDNN off, ATen's convolutions used (slower, exact)";
         return true;
     }
 
-    private static bool ConvolutionGradientsAreFinite()
+    /// <summary>oneDNN's ISA as the program started it (<c>ONEDNN_MAX_CPU_ISA</c>, which oneDNN reads once, at its first use), for <c>man-vision info</c>.</summary>
+    public static string OneDnnIsa => _isaCap is null ? "oneDNN's own choice (ONEDNN_MAX_CPU_ISA not set)" : $"capped to {_isaCap} (ONEDNN_MAX_CPU_ISA)";
+
+    private static readonly string? _isaCap = Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA") is { Length: > 0 } isa ? isa.Trim().ToUpperInvariant() : null;
+
+    /// <summary>
+    /// Runs the check's convolutions forward and backward with oneDNN as it is and again with ATen's own kernels (oneDNN
+    /// off for the moment) on the same inputs; sound when every output and gradient of the first is finite and equals the second's
+    /// (relative 1e-4 of the gradient's scale). <see cref="FirstUnsoundConvolution"/> names the first case that was not.
+    /// </summary>
+    private static bool ConvolutionGradientsAreSound()
     {
         using var scope = torch.NewDisposeScope();
         using var grad = torch.enable_grad();
         var generator = new torch.Generator(12345);
+        // Channel counts that fill oneDNN's SIMD blocks (16, 32, 64, 128) and ones that leave them padded (3, 5, 8, 12, 24),
+        // as inputs and as outputs (a classifier's or decoder's few output channels propagate their gradient back).
         (long In, long Out, long Kernel, long Stride, long Size)[] cases =
-            [(8, 8, 3, 1, 8), (8, 8, 3, 2, 16), (16, 32, 1, 2, 16), (3, 16, 7, 2, 32), (32, 32, 3, 1, 16), (64, 64, 1, 1, 8), (64, 128, 3, 2, 16)];
+            [(8, 8, 3, 1, 8), (8, 8, 3, 2, 16), (16, 32, 1, 2, 16), (3, 16, 7, 2, 32), (32, 32, 3, 1, 16), (64, 64, 1, 1, 8),
+             (64, 128, 3, 2, 16), (5, 12, 3, 1, 8), (8, 12, 3, 1, 8), (12, 12, 3, 2, 8), (12, 16, 3, 1, 8), (16, 3, 3, 1, 16), (24, 24, 3, 1, 8), (32, 5, 1, 1, 8)];
         foreach (var (cin, cout, kernel, stride, size) in cases)
         {
-            var x = torch.randn([8, cin, size, size], generator: generator).requires_grad_(true);
-            var w = (torch.randn([cout, cin, kernel, kernel], generator: generator) * 0.1).requires_grad_(true);
-            var y = torch.nn.functional.conv2d(x, w, strides: [stride, stride], padding: [kernel / 2, kernel / 2]);
-            var g = torch.randn(y.shape, generator: generator);
-            y.backward([g]);
-            if (!x.grad!.isfinite().all().item<bool>() || !w.grad!.isfinite().all().item<bool>()) return false;
+            var x = torch.randn([8, cin, size, size], generator: generator);
+            var w = torch.randn([cout, cin, kernel, kernel], generator: generator) * 0.1;
+            long outSize = (size + 2 * (kernel / 2) - kernel) / stride + 1;
+            var g = torch.randn([8, cout, outSize, outSize], generator: generator);
+            var (y, dx, dw) = Gradients(x, w, g, stride, kernel);
+            bool was = OneDnnEnabled() ?? true;
+            SetOneDnn(false);
+            Tensor ry, rx, rw;
+            try
+            {
+                (ry, rx, rw) = Gradients(x, w, g, stride, kernel);
+            }
+            finally
+            {
+                SetOneDnn(was);
+            }
+            if (!Agrees(y, ry) || !Agrees(dx, rx) || !Agrees(dw, rw))
+            {
+                FirstUnsoundConvolution = $"{cin}→{cout} channels, {kernel}×{kernel} stride {stride}, {size}²";
+                return false;
+            }
         }
         return true;
+
+        static (Tensor Y, Tensor Dx, Tensor Dw) Gradients(Tensor x0, Tensor w0, Tensor g, long stride, long kernel)
+        {
+            var x = x0.detach().requires_grad_(true);
+            var w = w0.detach().requires_grad_(true);
+            var y = torch.nn.functional.conv2d(x, w, strides: [stride, stride], padding: [kernel / 2, kernel / 2]);
+            y.backward([g]);
+            return (y.detach(), x.grad!, w.grad!);
+        }
+
+        static bool Agrees(Tensor a, Tensor reference)
+        {
+            if (!a.isfinite().all().item<bool>()) return false;
+            double scale = reference.abs().max().item<float>();
+            return (a - reference).abs().max().item<float>() <= 1e-4 * Math.Max(scale, 1e-3);
+        }
     }
+
+    /// <summary>The first of the check's convolutions whose oneDNN gradients were not sound, or null.</summary>
+    public static string? FirstUnsoundConvolution { get; private set; }
 
     private static bool? ZeroFillEnabled() =>
         _c10 != IntPtr.Zero && NativeLibrary.TryGetExport(_c10, "FLAGS_caffe2_cpu_allocator_do_zero_fill", out var flag)

@@ -24,6 +24,7 @@ public static class InfoCommand
             TorchRuntime.GuardConvolutionGradients(); // before the oneDNN row: the check may turn it off
             table.AddRow("oneDNN", Markup.Escape(TorchRuntime.OneDnn));
             table.AddRow("convolution gradients", Markup.Escape(TorchRuntime.ConvolutionGuard));
+            table.AddRow("oneDNN ISA", Markup.Escape(TorchRuntime.OneDnnIsa));
             table.AddRow("CUDA available", torch.cuda.is_available() ? $"yes ({torch.cuda.device_count()} devices)" : "no");
             table.AddRow("default device (--device auto)", Devices.Resolve("auto").ToString());
             table.AddRow("torch threads", torch.get_num_threads().ToString());
