@@ -83,24 +83,8 @@ public static class WeightsCommands
             ["total_elements"] = summary.TotalElements,
             ["tensors"] = new JArray(summary.Tensors.Select(t => new JObject
             {
-                ["name"] = t.Name, ["shape"] = new JArray(t.Shape), ["dtype"] = DTypeName(t.DType),
+                ["name"] = t.Name, ["shape"] = new JArray(t.Shape), ["dtype"] = ShapeFormat.DType(t.DType),
             })),
         };
     }
-
-    /// <summary>PyTorch's name of a dtype (float32, float16, int64, ...).</summary>
-    public static string DTypeName(ScalarType t) => t switch
-    {
-        ScalarType.Float32 => "float32",
-        ScalarType.Float16 => "float16",
-        ScalarType.BFloat16 => "bfloat16",
-        ScalarType.Float64 => "float64",
-        ScalarType.Int64 => "int64",
-        ScalarType.Int32 => "int32",
-        ScalarType.Int16 => "int16",
-        ScalarType.Int8 => "int8",
-        ScalarType.Byte => "uint8",
-        ScalarType.Bool => "bool",
-        _ => t.ToString().ToLowerInvariant(),
-    };
 }

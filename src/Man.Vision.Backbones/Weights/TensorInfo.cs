@@ -12,11 +12,13 @@ public sealed record TensorInfo(string Name, long[] Shape, ScalarType DType)
     public string ShapeText => ShapeFormat.Of(Shape);
 }
 
-/// <summary>Shape formatting shared by reports.</summary>
-internal static class ShapeFormat
+/// <summary>Shape and dtype formatting shared by reports (PyTorch's spelling).</summary>
+public static class ShapeFormat
 {
+    /// <summary>A shape as PyTorch prints it in lists: <c>[64, 3, 7, 7]</c>.</summary>
     public static string Of(long[] shape) => "[" + string.Join(", ", shape) + "]";
 
+    /// <summary>PyTorch's name of a dtype (float32, float16, int64, ...).</summary>
     public static string DType(ScalarType t) => t switch
     {
         ScalarType.Float32 => "float32",
