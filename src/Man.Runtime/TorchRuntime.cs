@@ -55,8 +55,8 @@ public static class TorchRuntime
     /// Measured on AMD EPYC (AVX-512) with libtorch 2.10: oneDNN's backward-data kernels gave NaN input gradients in 40
     /// of 40 junk-filled toy local-learning steps and NaN or wrong ones in 3–9 of 40 plain steps; capped to AVX2 or AVX
     /// the results were finite but wrong (a 12→12-channel stride-2 convolution's output; a toy network's gradients off by
-    /// up to 100 %), which the comparison catches; capped to SSE4.1 they were right. Zero-filling allocations did not remove the wrong values; ATen's own
-    /// convolution did. The price there, ResNet-32 step, batch 128, 2 threads: 0.35–0.6 s with the unsound kernels, ATen's
+    /// as much as their own magnitude), which the comparison catches; capped to SSE4.1 they were right. Zero-filling
+    /// allocations did not remove the wrong values; ATen's own convolution did. The price there, ResNet-32 step, batch 128, 2 threads: 0.35–0.6 s with the unsound kernels, ATen's
     /// 2.5–2.7 s with the CLI's lean allocator (3.6–4.0 s with glibc's default policy), oneDNN capped to SSE4.1 2.9–3.0 s
     /// (1.6–1.75 s with glibc's default policy). A cap set before the program starts (<c>ONEDNN_MAX_CPU_ISA</c>, which
     /// oneDNN reads once) is judged by the check like any other kernels. The module initializers of Man.Local and the

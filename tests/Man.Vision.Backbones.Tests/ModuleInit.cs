@@ -9,7 +9,7 @@ internal static class ModuleInit
     internal static void Init()
     {
         Man.Runtime.TorchRuntime.EnsureInitialized();
-        Man.Runtime.TorchRuntime.GuardConvolutionGradients(); // oneDNN off where its convolution gradients read memory they did not write
+        Man.Runtime.TorchRuntime.GuardConvolutionGradients(); // oneDNN off where its convolutions are not sound on this CPU (see TorchRuntime)
     }
 #pragma warning restore CA2255
 }
