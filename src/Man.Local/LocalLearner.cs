@@ -98,6 +98,24 @@ public sealed class LocalLearner<TTarget> : nn.Module
     public event Action<int, double>? AfterBlockBackward;
 
     /// <summary>
+    /// The block (0..K−1) of every parameter of the model's units, keyed by its name in this learner
+    /// (<c>model.…</c>, as <see cref="Training.TrainerOptions.LrScaleByName"/> sees it). Parameters of the model that
+    /// belong to no unit (e.g. a classifier the units do not run) are absent.
+    /// </summary>
+    public IReadOnlyDictionary<string, int> ModelParameterBlocks()
+    {
+        var blockOf = new Dictionary<IntPtr, int>();
+        for (int i = 0; i < units.Count; i++)
+            foreach (var p in units[i].parameters())
+                blockOf.TryAdd(p.Handle, Plan.BlockOf(i));
+        var result = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (name, p) in named_parameters())
+            if (name.StartsWith("model.", StringComparison.Ordinal) && blockOf.TryGetValue(p.Handle, out int b))
+                result[name] = b;
+        return result;
+    }
+
+    /// <summary>
     /// Every trainable parameter once (the model, LB copies, heads, decoders and s; never the EMA copies),
     /// for one optimizer over all of them.
     /// </summary>

@@ -88,7 +88,7 @@ public sealed class DetectionRunner
         meta["data"] = data.Spec;
 
         int segment = resuming ? Segment(options, CheckpointFile.ReadHeader(last).Value<int>("epoch")) : 0;
-        var trainer = new LocalTrainer<DetectionTargets>(model.Learner, TrainerFor(options, segment, total, warmup));
+        var trainer = new LocalTrainer<DetectionTargets>(model.Learner, TrainerFor(options, model, segment, total, warmup));
         try
         {
             var history = new List<DetectionEpochMetrics>();
@@ -108,7 +108,7 @@ public sealed class DetectionRunner
                 int wanted = Segment(options, epoch);
                 if (wanted != segment)
                 {
-                    trainer = Rebuild(trainer, model, TrainerFor(options, wanted, total, warmup), runDir, meta);
+                    trainer = Rebuild(trainer, model, TrainerFor(options, model, wanted, total, warmup), runDir, meta);
                     segment = wanted;
                 }
                 var epochClock = Stopwatch.StartNew();
@@ -205,8 +205,9 @@ public sealed class DetectionRunner
     /// lr·γ^segment (the warm-up belongs to the first segment). The engine's schedules are pure functions of the step;
     /// a step decay is realised by continuing the same run with the next segment's constant rate.
     /// </summary>
-    private static TrainerOptions TrainerFor(DetectionTrainOptions options, int segment, long total, long warmup) => new()
+    private static TrainerOptions TrainerFor(DetectionTrainOptions options, DetectionModel model, int segment, long total, long warmup) => new()
     {
+        LrScaleByName = EarlyBlockLrScale(model.Learner, options.EarlyLrScale),
         Optimizer = OptimizerKind.Sgd,
         Momentum = options.Momentum,
         Nesterov = false,
@@ -220,6 +221,18 @@ public sealed class DetectionRunner
                 WarmupSteps = segment == 0 ? warmup : 0,
             },
     };
+
+    /// <summary>
+    /// The rate multiplier of <see cref="DetectionTrainOptions.EarlyLrScale"/>: <paramref name="scale"/> for the
+    /// backbone units of the early blocks 0..K−2 (not their auxiliary networks, not the last block); null when it is 1.
+    /// </summary>
+    public static Func<string, double>? EarlyBlockLrScale<TTarget>(LocalLearner<TTarget> learner, double scale)
+    {
+        if (scale == 1.0) return null;
+        var blocks = learner.ModelParameterBlocks();
+        int last = learner.Plan.K - 1;
+        return name => blocks.TryGetValue(name, out int b) && b < last ? scale : 1.0;
+    }
 
     /// <summary>Continues the run in a trainer with other schedule options: the whole state (weights, optimizer, step, RNG) carries over.</summary>
     private static LocalTrainer<DetectionTargets> Rebuild(LocalTrainer<DetectionTargets> trainer, DetectionModel model, TrainerOptions next, string runDir,
@@ -284,6 +297,7 @@ public sealed class DetectionRunner
             ["rpn_post_nms_test"] = options.RpnPostNmsTest,
             ["aux_head"] = options.AuxHead,
             ["aux_min_stride"] = options.AuxMinStride,
+            ["early_lr_scale"] = options.EarlyLrScale,
             ["pretrained"] = options.Pretrained,
             ["seed"] = options.Seed,
             ["epochs_planned"] = options.Epochs,

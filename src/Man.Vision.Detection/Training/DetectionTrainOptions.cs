@@ -88,6 +88,13 @@ public sealed record DetectionTrainOptions
     public int AuxMinStride { get; init; } = 16;
 
     /// <summary>
+    /// Learning-rate multiplier for the backbone units of the early blocks under local learning (1: the full rate).
+    /// Their auxiliary networks and the last block keep the full rate, so new auxiliary heads learn at once while the
+    /// features they train move slowly; 0 keeps the early blocks' weights (batch-norm statistics still follow the data).
+    /// </summary>
+    public double EarlyLrScale { get; init; } = 1.0;
+
+    /// <summary>
     /// Trainable backbone stages counted from layer4 (0..5); null for torchvision's choice: 3 with pretrained weights
     /// (stem and layer1 frozen), 5 from scratch.
     /// </summary>
@@ -169,6 +176,9 @@ public sealed record DetectionTrainOptions
         if (MaxSize < MinSize) throw new ArgumentException($"--max-size ({MaxSize}) must be at least --min-size ({MinSize}).");
         if (AuxMinStride < 1) throw new ArgumentException($"--aux-min-stride must be positive (got {AuxMinStride}).");
         LocalLearning.AuxHeadOptions.Parse(AuxHead, AuxMinStride);
+        if (!(EarlyLrScale >= 0 && double.IsFinite(EarlyLrScale))) throw new ArgumentException($"--early-lr-scale must be a finite non-negative number (got {EarlyLrScale}).");
+        if (EarlyLrScale != 1.0 && (Method == LocalMethod.E2E || K < 2))
+            throw new ArgumentException($"--early-lr-scale {EarlyLrScale} applies to the early blocks of local learning; method {Method.Name()} with K = {K} has none.");
         if (RoiSamplesPerImage < 1) throw new ArgumentException($"--roi-samples must be positive (got {RoiSamplesPerImage}).");
         if (RpnPostNmsTrain < 1 || RpnPostNmsTest < 1) throw new ArgumentException($"--rpn-post-nms-train/--rpn-post-nms-test must be positive (got {RpnPostNmsTrain}/{RpnPostNmsTest}).");
         if (TrainableLayers is < 0 or > 5) throw new ArgumentException($"--trainable-layers must lie in 0..5 (got {TrainableLayers}).");

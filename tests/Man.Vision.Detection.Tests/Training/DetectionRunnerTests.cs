@@ -45,6 +45,53 @@ public sealed class DetectionRunnerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void TheEarlyLrScaleReachesOnlyTheEarlyBlocksBackboneUnits()
+    {
+        var config = new DetectionModelConfig("resnet18", LocalMethod.ManPlusPlus, 4, "stages", ["a"], [1], 64, 64, 5, false);
+        using var model = DetectionModel.Create(config, seed: 0);
+        var scale = DetectionRunner.EarlyBlockLrScale(model.Learner, 0.1)!;
+        Assert.Null(DetectionRunner.EarlyBlockLrScale(model.Learner, 1.0));
+        var names = model.Learner.named_parameters().Select(p => p.name).ToList();
+        // stages K = 4: stem+layer1 | layer2 | layer3 | layer4 (+ FPN, RPN, RoI heads).
+        static bool Early(string n) => n.StartsWith("model.conv1.", StringComparison.Ordinal) || n.StartsWith("model.bn1.", StringComparison.Ordinal)
+            || n.StartsWith("model.layer1.", StringComparison.Ordinal) || n.StartsWith("model.layer2.", StringComparison.Ordinal)
+            || n.StartsWith("model.layer3.", StringComparison.Ordinal);
+        Assert.Equal(3 + 6 * 6 + 2 * 3, names.Count(Early)); // stem conv + bn (3), 6 BasicBlocks of 2 × (conv + bn) (6 each), 2 downsamples (3 each)
+        Assert.All(names, n => Assert.Equal(Early(n) ? 0.1 : 1.0, scale(n)));
+        Assert.Contains(names, n => n.StartsWith("model.layer4.", StringComparison.Ordinal));
+        Assert.Contains(names, n => n.StartsWith("aux.", StringComparison.Ordinal));
+        Assert.Contains(names, n => n.StartsWith("head.", StringComparison.Ordinal));
+        Assert.Throws<ArgumentException>(() => (TinyDetectionRun.Options(LocalMethod.E2E, 1, 1) with { EarlyLrScale = 0.5 }).Validate());
+        Assert.Throws<ArgumentException>(() => (TinyDetectionRun.Options(LocalMethod.ManPlusPlus, 4, 1) with { EarlyLrScale = -1 }).Validate());
+    }
+
+    [Fact]
+    public void AZeroEarlyLrScaleKeepsTheEarlyBlocksWeightsButTrainsTheRest()
+    {
+        var options = TinyDetectionRun.Options(LocalMethod.ManPlusPlus, 4, epochs: 1) with { MaxBatchesPerEpoch = 2, MaxEvalImages = 2, WarmupIterations = 1, EarlyLrScale = 0 };
+        string run = TinyDetectionRun.RunDir("early-lr0");
+        new DetectionRunner().Train(options, TinyDetectionRun.Source, run, resume: false, CPU);
+        var metrics = JObject.Parse(File.ReadAllText(Path.Combine(run, DetectionRunner.MetricsFile)));
+        Assert.Equal(0.0, metrics.Value<double>("early_lr_scale"));
+        using var trained = DetectionModel.Load(Path.Combine(run, DetectionRunner.LastCheckpoint));
+        using var initial = DetectionModel.Create(trained.Config, options.Seed);
+        var before = initial.Learner.state_dict();
+        int same = 0, moved = 0;
+        foreach (var (name, t) in trained.Learner.state_dict())
+        {
+            if (!name.StartsWith("model.", StringComparison.Ordinal) || name.EndsWith("num_batches_tracked", StringComparison.Ordinal)) continue;
+            bool equal = t.equal(before[name]).all().item<bool>();
+            bool early = !name.StartsWith("model.layer4.", StringComparison.Ordinal);
+            bool stat = name.EndsWith("running_mean", StringComparison.Ordinal) || name.EndsWith("running_var", StringComparison.Ordinal);
+            if (early && !stat) { Assert.True(equal, $"{name} moved"); same++; }
+            else { Assert.False(equal, $"{name} did not move"); moved++; } // layer4 trains; batch-norm statistics follow the data everywhere
+        }
+        Assert.Equal(3 + 6 * 6 + 2 * 3, same); // every weight of stem..layer3 (as counted in the test above)
+        Assert.True(moved > 20, $"{moved} moved");
+        Directory.Delete(run, recursive: true);
+    }
+
+    [Fact]
     public void AResumedRunContinuesExactlyAsTheUninterruptedOne()
     {
         var options = TinyDetectionRun.Options(LocalMethod.ManPlusPlus, 4, epochs: 2) with { MaxBatchesPerEpoch = 2, MaxEvalImages = 2, WarmupIterations = 2 };
