@@ -48,6 +48,21 @@ public sealed class LocalLearnerTests
     }
 
     [Fact]
+    public void Model_parameters_are_mapped_to_the_block_of_their_unit()
+    {
+        using var scope = NewDisposeScope();
+        var (net, _, learner) = Toy.Build(LocalMethod.ManPlusPlus, 3);
+        var blocks = learner.ModelParameterBlocks();
+        // Every unit holds conv.weight, bn.weight, bn.bias; only the model's parameters are listed (not aux., head.).
+        Assert.Equal(3 * net.Count, blocks.Count);
+        for (int u = 0; u < net.Count; u++)
+            foreach (var (name, _) in net[u].named_parameters())
+                Assert.Equal(learner.Plan.BlockOf(u), blocks[$"model.units.{u}.{name}"]);
+        Assert.Contains(learner.named_parameters(), p => p.name.StartsWith("aux.", StringComparison.Ordinal));
+        Assert.DoesNotContain(blocks.Keys, n => !n.StartsWith("model.", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Block_gradients_are_the_same_without_the_blocks_after_it()
     {
         using var scope = NewDisposeScope();
