@@ -96,26 +96,30 @@ public sealed class LocalTrainer<TTarget> : IDisposable
         double lr = Options.Schedule.At(step);
         foreach (var (g, scale) in groups) g.LearningRate = lr * scale;
         using var scope = NewDisposeScope();
-        Learner.train();
-        ClearGradients();
         StepResult result;
-        try
+        // No garbage collection during the step's tensor work: TorchSharp's temporary scalars stay alive (CollectorPause).
+        using (Man.Runtime.CollectorPause.Enter())
         {
-            inStep = true;
-            result = Learner.Step(input, target);
-        }
-        catch (NonFiniteLossException)
-        {
+            Learner.train();
             ClearGradients();
-            throw;
+            try
+            {
+                inStep = true;
+                result = Learner.Step(input, target);
+            }
+            catch (NonFiniteLossException)
+            {
+                ClearGradients();
+                throw;
+            }
+            finally
+            {
+                inStep = false;
+            }
+            // With StepEachBlock every block has stepped already and no gradient is left.
+            if (!Options.StepEachBlock) optimizer.step();
+            Learner.AfterOptimizerStep();
         }
-        finally
-        {
-            inStep = false;
-        }
-        // With StepEachBlock every block has stepped already and no gradient is left.
-        if (!Options.StepEachBlock) optimizer.step();
-        Learner.AfterOptimizerStep();
         AfterStep?.Invoke(step, result);
         return result;
     }
