@@ -89,6 +89,7 @@ public static class DetectCommands
                                    $"{options.Schedule.ToString().ToLowerInvariant()}, {options.Epochs} epochs, trainable layers {options.EffectiveTrainableLayers}{(options.EffectiveFrozenBatchNorm ? ", frozen batch norm" : "")}, device {device}");
             var runner = new DetectionRunner();
             runner.PretrainedLoaded += report => AnsiConsole.WriteLine(report.ToText());
+            runner.Warning += message => AnsiConsole.MarkupLine("[yellow]warning:[/] " + Markup.Escape(message));
             var history = runner.Train(options, source, run, r.GetValue(resume), device, new ProgressAdapter(new ProgressLine()));
             PrintHistory(history, source.Kind == DetectionDataKind.Voc);
             AnsiConsole.MarkupLine($"metrics: {Markup.Escape(Path.Combine(run, DetectionRunner.MetricsFile))}, checkpoints: {Markup.Escape(Path.Combine(run, DetectionRunner.LastCheckpoint))}, {Markup.Escape(Path.Combine(run, DetectionRunner.BestCheckpoint))}");

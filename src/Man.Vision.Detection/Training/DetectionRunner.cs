@@ -38,6 +38,18 @@ public sealed class DetectionRunner
     /// <summary>Raised when pretrained backbone weights were loaded (before the first step), with the load report.</summary>
     public event Action<Man.Vision.Backbones.Weights.LoadReport>? PretrainedLoaded;
 
+    /// <summary>The warnings of the last <see cref="Train"/> (also in <c>metrics.json</c> under <c>warnings</c>).</summary>
+    public List<string> Warnings { get; } = [];
+
+    private void Warn(string message)
+    {
+        Warnings.Add(message);
+        Warning?.Invoke(message);
+    }
+
+    /// <summary>Raised (before the first step) with a warning about the run's configuration, e.g. early blocks that cannot learn.</summary>
+    public event Action<string>? Warning;
+
     /// <summary>The training transform: torchvision's resize by min/max side, optional jitter, flip, clip/drop boxes, ImageNet normalisation.</summary>
     public static DetectionCompose TrainTransform(DetectionTrainOptions options, TransformOptions transform)
     {
@@ -69,10 +81,16 @@ public sealed class DetectionRunner
         var config = new DetectionModelConfig(options.Backbone.ToLowerInvariant(), options.Method, options.K, options.Split, data.Classes, data.CategoryIds,
             options.MinSize, options.MaxSize, options.EffectiveTrainableLayers, FrozenBatchNorm: options.EffectiveFrozenBatchNorm, options.EmaMomentum,
             options.RoiSamplesPerImage, options.RpnPostNmsTrain, options.RpnPostNmsTest, options.AuxHead, options.AuxMinStride);
-        if (resuming) CheckResumable(last, config);
+        if (resuming) CheckResumable(last, config, options.EarlyLrScale);
         using var model = DetectionModel.Create(config, options.Seed, resuming ? null : options.Pretrained, device);
         PretrainedReport = model.PretrainedReport;
         if (PretrainedReport is not null) PretrainedLoaded?.Invoke(PretrainedReport);
+        Warnings.Clear();
+        var idle = IdleEarlyBlocks(model.Learner);
+        if (idle.Count > 0)
+            Warn($"early block{(idle.Count > 1 ? "s" : "")} {string.Join(", ", idle)} of split {model.Learner.Plan} hold{(idle.Count > 1 ? "" : "s")} only frozen " +
+                $"backbone units (trainable layers {config.TrainableLayers}): their auxiliary heads train but no backbone weight there learns. " +
+                "Start the early blocks at trainable units (explicit block starts, e.g. --split 0,3,4,5) or train more layers.");
 
         var detectorOptions = config.DetectorOptions();
         var mapper = new DetectionMapper(data.Train, TrainTransform(options, detectorOptions.Transform), new DetectionMapperOptions(LoadMasks: false, DropCrowd: true));
@@ -86,6 +104,7 @@ public sealed class DetectionRunner
         long warmup = Math.Min(total, options.WarmupIterations ?? Math.Min(1000, batches));
         var meta = config.ToMeta();
         meta["data"] = data.Spec;
+        meta["early_lr_scale"] = options.EarlyLrScale.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
         int segment = resuming ? Segment(options, CheckpointFile.ReadHeader(last).Value<int>("epoch")) : 0;
         var trainer = new LocalTrainer<DetectionTargets>(model.Learner, TrainerFor(options, model, segment, total, warmup));
@@ -234,6 +253,22 @@ public sealed class DetectionRunner
         return name => blocks.TryGetValue(name, out int b) && b < last ? scale : 1.0;
     }
 
+    /// <summary>
+    /// The early blocks (0..K−2) in which no backbone weight can learn: every parameter of their units is frozen
+    /// (<see cref="DetectionTrainOptions.TrainableLayers"/>). Such a block still runs its auxiliary head, which then
+    /// trains to no effect on the detector.
+    /// </summary>
+    public static IReadOnlyList<int> IdleEarlyBlocks<TTarget>(LocalLearner<TTarget> learner)
+    {
+        int k = learner.Plan.K;
+        if (k < 2) return [];
+        var trainable = new bool[k];
+        var blocks = learner.ModelParameterBlocks();
+        foreach (var (name, p) in learner.named_parameters())
+            if (p.requires_grad && blocks.TryGetValue(name, out int b)) trainable[b] = true;
+        return Enumerable.Range(0, k - 1).Where(b => !trainable[b]).ToArray();
+    }
+
     /// <summary>Continues the run in a trainer with other schedule options: the whole state (weights, optimizer, step, RNG) carries over.</summary>
     private static LocalTrainer<DetectionTargets> Rebuild(LocalTrainer<DetectionTargets> trainer, DetectionModel model, TrainerOptions next, string runDir,
         IReadOnlyDictionary<string, string> meta)
@@ -247,9 +282,15 @@ public sealed class DetectionRunner
         return rebuilt;
     }
 
-    private static void CheckResumable(string checkpoint, DetectionModelConfig config)
+    private static void CheckResumable(string checkpoint, DetectionModelConfig config, double earlyLrScale)
     {
         var saved = DetectionModelConfig.FromCheckpoint(checkpoint);
+        // Checkpoints written before the scale was stored carry no value and are not checked.
+        if (LocalTrainer<DetectionTargets>.ReadMeta(checkpoint).TryGetValue("early_lr_scale", out var stored)
+            && double.TryParse(stored, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double savedScale)
+            && savedScale != earlyLrScale)
+            throw new CheckpointException(checkpoint,
+                $"it was trained with --early-lr-scale {savedScale.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}; this run asks for {earlyLrScale.ToString("R", System.Globalization.CultureInfo.InvariantCulture)} (resume with the same scale, or start a new run folder).");
         if (!saved.Classes.SequenceEqual(config.Classes))
             throw new CheckpointException(checkpoint, $"its classes ({string.Join(", ", saved.Classes.Take(5))}…) differ from the data's ({string.Join(", ", config.Classes.Take(5))}…).");
         if (saved.Backbone != config.Backbone || saved.Method != config.Method || saved.MinSize != config.MinSize || saved.MaxSize != config.MaxSize
@@ -264,7 +305,7 @@ public sealed class DetectionRunner
     private static double Score(DetectionEpochMetrics m, DetectionDataKind kind) =>
         kind == DetectionDataKind.Voc && m.VocAp50 is double v ? v : m.Coco.GetValueOrDefault("AP", double.NegativeInfinity);
 
-    private static void WriteMetrics(string path, DetectionTrainOptions options, DetectionDataSource data, DetectionModel model,
+    private void WriteMetrics(string path, DetectionTrainOptions options, DetectionDataSource data, DetectionModel model,
         List<DetectionEpochMetrics> history, bool failed)
     {
         var doc = new JObject
@@ -303,6 +344,7 @@ public sealed class DetectionRunner
             ["epochs_planned"] = options.Epochs,
             ["max_batches_per_epoch"] = options.MaxBatchesPerEpoch,
             ["stopped_on_non_finite_loss"] = failed,
+            ["warnings"] = new JArray(Warnings),
             ["torch_threads"] = torch.get_num_threads(),
             ["epochs"] = JArray.FromObject(history),
         };

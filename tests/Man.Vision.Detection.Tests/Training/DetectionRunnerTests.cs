@@ -88,6 +88,46 @@ public sealed class DetectionRunnerTests(ITestOutputHelper output)
         }
         Assert.Equal(3 + 6 * 6 + 2 * 3, same); // every weight of stem..layer3 (as counted in the test above)
         Assert.True(moved > 20, $"{moved} moved");
+        Assert.Empty((JArray)metrics["warnings"]!);
+
+        // The scale is part of the run: resuming with another one is refused, naming both and the checkpoint.
+        var e = Assert.Throws<CheckpointException>(() =>
+            new DetectionRunner().Train(options with { Epochs = 2, EarlyLrScale = 0.5 }, TinyDetectionRun.Source, run, resume: true, CPU));
+        output.WriteLine(e.Message);
+        Assert.Contains(DetectionRunner.LastCheckpoint, e.Message);
+        Assert.Contains("--early-lr-scale 0;", e.Message);
+        Assert.Contains("asks for 0.5", e.Message);
+        Directory.Delete(run, recursive: true);
+    }
+
+    [Fact]
+    public void EarlyBlocksOfOnlyFrozenUnitsAreReportedAndWarnedAbout()
+    {
+        int[] Idle(string split, int trainable)
+        {
+            var config = new DetectionModelConfig("resnet18", LocalMethod.ManPlusPlus, 4, split, ["a"], [1], 64, 64, trainable, false);
+            using var model = DetectionModel.Create(config, seed: 0);
+            return [.. DetectionRunner.IdleEarlyBlocks(model.Learner)];
+        }
+        // ResNet-18 units: 0 stem, 1-2 layer1, 3-4 layer2, 5-6 layer3, 7-8 layer4; 3 trainable layers freeze stem and layer1.
+        Assert.Equal([0, 1, 2], Idle("balanced", 3));
+        Assert.Equal([0], Idle("0,3,4,5", 3));
+        Assert.Empty(Idle("0,3,4,5", 4));
+        Assert.Empty(Idle("balanced", 5));
+        Assert.Equal([0, 1, 2], Idle("stages", 1)); // only layer4 trains: stem+layer1, layer2 and layer3 cannot
+
+        var options = TinyDetectionRun.Options(LocalMethod.Greedy, 2, epochs: 1) with { MaxBatchesPerEpoch = 1, MaxEvalImages = 1, Split = "0,3", TrainableLayers = 3 };
+        string run = TinyDetectionRun.RunDir("idle");
+        var runner = new DetectionRunner();
+        var heard = new List<string>();
+        runner.Warning += heard.Add;
+        runner.Train(options, TinyDetectionRun.Source, run, resume: false, CPU);
+        string warning = Assert.Single(heard);
+        output.WriteLine(warning);
+        Assert.Contains("early block 0 ", warning);
+        Assert.Contains("trainable layers 3", warning);
+        var metrics = JObject.Parse(File.ReadAllText(Path.Combine(run, DetectionRunner.MetricsFile)));
+        Assert.Equal(warning, Assert.Single((JArray)metrics["warnings"]!)!.Value<string>());
         Directory.Delete(run, recursive: true);
     }
 
