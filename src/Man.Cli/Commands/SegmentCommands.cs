@@ -38,6 +38,7 @@ public static class SegmentCommands
         var outDir = new Option<string>("--out") { Description = "Run folder for metrics.json and checkpoints.", Required = true };
         var resume = new Option<bool>("--resume") { Description = "Continue from RUN_DIR/last.ckpt." };
         var pretrained = new Option<string?>("--pretrained") { Description = "Backbone weights (torchvision resnet .pth, safetensors, or a deeplabv3/fcn checkpoint's backbone.*)." };
+        var initCopies = new Option<bool>("--init-copies-from-unit") { Description = "MAN/MAN++: start the LB and EMA copies from the (pretrained) weights of the unit they copy (default: fresh initialisation, as the reference code)." };
         var freezeAt = new Option<int>("--freeze-at") { Description = "Freeze the stem (1) and layer1..layer(N-1) (N ≥ 2); 0 trains everything.", DefaultValueFactory = _ => 0 };
         var maxBatches = new Option<int>("--max-batches") { Description = "Stop each epoch after this many batches (0 = all).", DefaultValueFactory = _ => 0 };
         var trainSize = new Option<int>("--train-size") { Description = "Use only the first N training images (0 = all).", DefaultValueFactory = _ => 0 };
@@ -50,7 +51,7 @@ public static class SegmentCommands
         var cmd = new Command("segment", "Train an FCN/DeepLabV3 segmenter end-to-end or with local learning; mIoU after every epoch.")
         {
             data, head, backbone, outputStride, aux, method, k, split, epochs, crop, batch, lr, wd, warmup, minScale, maxScale, seed, outDir, resume,
-            pretrained, freezeAt, maxBatches, trainSize, valSize, evalEvery, evalBatch, slideCrop, slideStride, cache,
+            pretrained, freezeAt, initCopies, maxBatches, trainSize, valSize, evalEvery, evalBatch, slideCrop, slideStride, cache,
         };
         common.AddTo(cmd);
         cmd.SetAction(r => CliErrors.Run(() =>
@@ -63,7 +64,7 @@ public static class SegmentCommands
                 OutputStride = r.GetValue(outputStride), Method = m, K = r.GetValue(k) ?? (m == LocalMethod.E2E ? 1 : 4), Split = r.GetValue(split)!,
                 Epochs = r.GetValue(epochs), CropSize = r.GetValue(crop), BatchSize = r.GetValue(batch), LearningRate = r.GetValue(lr),
                 WeightDecay = r.GetValue(wd), WarmupSteps = r.GetValue(warmup), MinScale = r.GetValue(minScale), MaxScale = r.GetValue(maxScale),
-                Seed = r.GetValue(seed), Pretrained = r.GetValue(pretrained), FreezeAt = r.GetValue(freezeAt), MaxBatchesPerEpoch = r.GetValue(maxBatches),
+                Seed = r.GetValue(seed), Pretrained = r.GetValue(pretrained), FreezeAt = r.GetValue(freezeAt), InitializeCopiesFromUnit = r.GetValue(initCopies), MaxBatchesPerEpoch = r.GetValue(maxBatches),
                 EvalEvery = r.GetValue(evalEvery), EvalBatchSize = r.GetValue(evalBatch), EvalWindow = Window(r, slideCrop, slideStride),
                 Workers = common.Workers(r),
             };

@@ -68,7 +68,7 @@ public sealed class DetectionModel : IDisposable
         var task = DetectionLocalTask.For(network, options, config.AuxHeadOptions());
         torch.manual_seed(seed + 1);
         var learner = new LocalLearner<DetectionTargets>(network, network, task, plan,
-            new LocalLearningOptions { Method = config.Method, EmaMomentum = config.EmaMomentum }, config.ProbeShape);
+            new LocalLearningOptions { Method = config.Method, EmaMomentum = config.EmaMomentum, InitializeCopiesFromUnit = config.InitCopiesFromUnit }, config.ProbeShape);
         if (device is not null) learner.to(device);
         return new DetectionModel(config, network, task, learner) { PretrainedReport = report };
     }

@@ -26,9 +26,11 @@ namespace Man.Vision.Detection.Training;
 /// <param name="RpnPostNmsTest">Proposals kept per image in inference (torchvision 1000); the box head runs on all of them.</param>
 /// <param name="AuxHead">Auxiliary head of early blocks: "dense" (RetinaNet-style) or "rcnn" (one-level Faster R-CNN).</param>
 /// <param name="AuxMinStride">The dense head pools finer block features to this stride.</param>
+/// <param name="InitCopiesFromUnit">MAN/MAN++: LB and EMA start from the weights of the unit they copy (pretrained ones when given).</param>
 public sealed record DetectionModelConfig(string Backbone, LocalMethod Method, int K, string Split, IReadOnlyList<string> Classes,
     IReadOnlyList<int> CategoryIds, int MinSize, int MaxSize, int TrainableLayers, bool FrozenBatchNorm, double EmaMomentum = 0.995,
-    int RoiSamplesPerImage = 512, int RpnPostNmsTrain = 2000, int RpnPostNmsTest = 1000, string AuxHead = "dense", int AuxMinStride = 16)
+    int RoiSamplesPerImage = 512, int RpnPostNmsTrain = 2000, int RpnPostNmsTest = 1000, string AuxHead = "dense", int AuxMinStride = 16,
+    bool InitCopiesFromUnit = false)
 {
     /// <summary>The checkpoint metadata key of the task.</summary>
     public const string TaskName = "detect";
@@ -85,6 +87,7 @@ public sealed record DetectionModelConfig(string Backbone, LocalMethod Method, i
             ["rpn_post_nms_test"] = RpnPostNmsTest.ToString(inv),
             ["aux_head"] = AuxHead,
             ["aux_min_stride"] = AuxMinStride.ToString(inv),
+            ["init_copies_from_unit"] = InitCopiesFromUnit ? "true" : "false",
         };
     }
 
@@ -108,7 +111,8 @@ public sealed record DetectionModelConfig(string Backbone, LocalMethod Method, i
                 int.Parse(Get("roi_samples_per_image"), inv), int.Parse(Get("rpn_post_nms_train"), inv), int.Parse(Get("rpn_post_nms_test"), inv),
                 // Checkpoints written before the R-CNN auxiliary head existed used the dense head at stride 16.
                 meta.TryGetValue("aux_head", out var aux) ? aux : "dense",
-                meta.TryGetValue("aux_min_stride", out var stride) ? int.Parse(stride, inv) : 16).Validate();
+                meta.TryGetValue("aux_min_stride", out var stride) ? int.Parse(stride, inv) : 16,
+                meta.TryGetValue("init_copies_from_unit", out var copies) && copies == "true").Validate();
         }
         catch (Exception e) when (e is FormatException or JsonException or ArgumentException or NullReferenceException)
         {

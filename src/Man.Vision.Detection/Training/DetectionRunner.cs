@@ -80,7 +80,8 @@ public sealed class DetectionRunner
         bool resuming = resume && File.Exists(last);
         var config = new DetectionModelConfig(options.Backbone.ToLowerInvariant(), options.Method, options.K, options.Split, data.Classes, data.CategoryIds,
             options.MinSize, options.MaxSize, options.EffectiveTrainableLayers, FrozenBatchNorm: options.EffectiveFrozenBatchNorm, options.EmaMomentum,
-            options.RoiSamplesPerImage, options.RpnPostNmsTrain, options.RpnPostNmsTest, options.AuxHead, options.AuxMinStride);
+            options.RoiSamplesPerImage, options.RpnPostNmsTrain, options.RpnPostNmsTest, options.AuxHead, options.AuxMinStride,
+            options.InitializeCopiesFromUnit);
         if (resuming) CheckResumable(last, config, options.EarlyLrScale);
         using var model = DetectionModel.Create(config, options.Seed, resuming ? null : options.Pretrained, device);
         PretrainedReport = model.PretrainedReport;
@@ -339,6 +340,7 @@ public sealed class DetectionRunner
             ["aux_head"] = options.AuxHead,
             ["aux_min_stride"] = options.AuxMinStride,
             ["early_lr_scale"] = options.EarlyLrScale,
+            ["init_copies_from_unit"] = options.InitializeCopiesFromUnit,
             ["pretrained"] = options.Pretrained,
             ["seed"] = options.Seed,
             ["epochs_planned"] = options.Epochs,

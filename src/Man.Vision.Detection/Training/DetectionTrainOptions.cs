@@ -95,6 +95,12 @@ public sealed record DetectionTrainOptions
     public double EarlyLrScale { get; init; } = 1.0;
 
     /// <summary>
+    /// MAN/MAN++: start each early block's LB and EMA copies from the (pretrained) weights of the unit they copy instead of
+    /// fresh initialisation (the reference code's choice); see <see cref="LocalLearningOptions.InitializeCopiesFromUnit"/>.
+    /// </summary>
+    public bool InitializeCopiesFromUnit { get; init; }
+
+    /// <summary>
     /// Trainable backbone stages counted from layer4 (0..5); null for torchvision's choice: 3 with pretrained weights
     /// (stem and layer1 frozen), 5 from scratch.
     /// </summary>
@@ -179,6 +185,8 @@ public sealed record DetectionTrainOptions
         if (!(EarlyLrScale >= 0 && double.IsFinite(EarlyLrScale))) throw new ArgumentException($"--early-lr-scale must be a finite non-negative number (got {EarlyLrScale}).");
         if (EarlyLrScale != 1.0 && (Method == LocalMethod.E2E || K < 2))
             throw new ArgumentException($"--early-lr-scale {EarlyLrScale} applies to the early blocks of local learning; method {Method.Name()} with K = {K} has none.");
+        if (InitializeCopiesFromUnit && (Method is not (LocalMethod.Man or LocalMethod.ManPlusPlus) || K < 2))
+            throw new ArgumentException($"--init-copies-from-unit applies to the LB and EMA copies of MAN and MAN++ with K ≥ 2; method {Method.Name()} with K = {K} has none.");
         if (RoiSamplesPerImage < 1) throw new ArgumentException($"--roi-samples must be positive (got {RoiSamplesPerImage}).");
         if (RpnPostNmsTrain < 1 || RpnPostNmsTest < 1) throw new ArgumentException($"--rpn-post-nms-train/--rpn-post-nms-test must be positive (got {RpnPostNmsTrain}/{RpnPostNmsTest}).");
         if (TrainableLayers is < 0 or > 5) throw new ArgumentException($"--trainable-layers must lie in 0..5 (got {TrainableLayers}).");

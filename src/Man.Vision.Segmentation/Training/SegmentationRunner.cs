@@ -258,6 +258,7 @@ public sealed class SegmentationRunner
             ["eval"] = options.EvalWindow is { } w ? $"slide {w.CropHeight}x{w.CropWidth} stride {w.StrideHeight}x{w.StrideWidth}" : "whole",
             ["pretrained"] = options.Pretrained,
             ["freeze_at"] = options.FreezeAt,
+            ["init_copies_from_unit"] = options.InitializeCopiesFromUnit,
             ["stopped_on_non_finite_loss"] = failed,
             ["torch_threads"] = torch.get_num_threads(),
             ["best"] = bestEpoch is null ? null : new JObject { ["epoch"] = bestEpoch.Epoch, ["mIoU"] = bestEpoch.MIoU },

@@ -106,6 +106,12 @@ public sealed record SegmentationTrainOptions
     /// <summary>detectron2's FREEZE_AT: 0 trains everything, 1 freezes the stem, k ≥ 2 the stem and layer1..layer(k−1).</summary>
     public int FreezeAt { get; init; }
 
+    /// <summary>
+    /// MAN/MAN++: start each early block's LB and EMA copies from the (pretrained) weights of the unit they copy instead of
+    /// fresh initialisation (the reference code's choice); see <see cref="Man.Local.LocalLearningOptions.InitializeCopiesFromUnit"/>.
+    /// </summary>
+    public bool InitializeCopiesFromUnit { get; init; }
+
     /// <summary>The output stride used: <see cref="OutputStride"/> or the default of the architecture.</summary>
     public int EffectiveOutputStride => OutputStride ?? DefaultOutputStride(Arch);
 
@@ -137,6 +143,8 @@ public sealed record SegmentationTrainOptions
         if (EvalEvery < 0) throw new ArgumentException($"--eval-every must be non-negative (got {EvalEvery}).");
         if (Workers < 1) throw new ArgumentException($"--workers must be at least 1 (got {Workers}).");
         if (FreezeAt < 0 || FreezeAt > 5) throw new ArgumentException($"--freeze-at must lie in 0..5 (got {FreezeAt}).");
+        if (InitializeCopiesFromUnit && (Method is not (LocalMethod.Man or LocalMethod.ManPlusPlus) || K < 2))
+            throw new ArgumentException($"--init-copies-from-unit applies to the LB and EMA copies of MAN and MAN++ with K ≥ 2; method {Method.Name()} with K = {K} has none.");
         if (Pretrained is not null && !File.Exists(Pretrained)) throw new FileNotFoundException($"Pretrained weights '{Pretrained}' do not exist.", Pretrained);
     }
 }

@@ -96,7 +96,7 @@ public sealed class Segmenter : IDisposable
         var task = new SegmentationLocalTask(head, classes.Count, options.AuxiliaryHiddenChannels, options.IgnoreIndex);
         torch.manual_seed(options.Seed + 1);
         var learner = new LocalLearner<Tensor>(backbone, network, task, plan,
-            new LocalLearningOptions { Method = options.Method, EmaMomentum = options.EmaMomentum }, [3, options.CropSize, options.CropSize]);
+            new LocalLearningOptions { Method = options.Method, EmaMomentum = options.EmaMomentum, InitializeCopiesFromUnit = options.InitializeCopiesFromUnit }, [3, options.CropSize, options.CropSize]);
         if (device is not null) learner.to(device);
         return new Segmenter(network, backbone, head, learner, classes.ToArray(), options with { OutputStride = os }, report);
     }
@@ -125,6 +125,7 @@ public sealed class Segmenter : IDisposable
             CropSize = Int("crop"),
             IgnoreIndex = long.Parse(Get("ignore_index"), CultureInfo.InvariantCulture),
             FreezeAt = Int("freeze_at"),
+            InitializeCopiesFromUnit = meta.TryGetValue("init_copies_from_unit", out var copies) && copies == "true",
             AuxiliaryHiddenChannels = meta.TryGetValue("aux_hidden_channels", out var hidden) && hidden.Length > 0
                 ? long.Parse(hidden, CultureInfo.InvariantCulture) : null,
         };
@@ -159,6 +160,7 @@ public sealed class Segmenter : IDisposable
             ["crop"] = Options.CropSize.ToString(inv),
             ["ignore_index"] = Options.IgnoreIndex.ToString(inv),
             ["freeze_at"] = Options.FreezeAt.ToString(inv),
+            ["init_copies_from_unit"] = Options.InitializeCopiesFromUnit ? "true" : "false",
             ["aux_hidden_channels"] = Options.AuxiliaryHiddenChannels?.ToString(inv) ?? "",
             ["normalize_mean"] = "[0.485,0.456,0.406]",
             ["normalize_std"] = "[0.229,0.224,0.225]",

@@ -101,6 +101,39 @@ public sealed class DetectionRunnerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void CopiesInitialisedFromTheUnitStartAsThatUnitsWeights()
+    {
+        // balanced on ResNet-18 at 64 px: blocks stem | layer1.0 | layer1.1 | rest, so the early blocks' LB and EMA copy
+        // layer1.0, layer1.1 and layer2.0 (the first unit of the next block).
+        string[] follows = ["model.layer1.0.", "model.layer1.1.", "model.layer2.0."];
+        foreach (bool fromUnit in new[] { true, false })
+        {
+            var config = new DetectionModelConfig("resnet18", LocalMethod.ManPlusPlus, 4, "balanced", ["a"], [1], 64, 64, 5, false, InitCopiesFromUnit: fromUnit);
+            using var model = DetectionModel.Create(config, seed: 0);
+            Assert.Equal([0, 1, 2, 3], model.Learner.Plan.Starts);
+            var weights = model.Learner.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+            for (int b = 0; b < 3; b++)
+            {
+                var aux = model.Learner.Auxiliaries[b];
+                int equal = 0, count = 0;
+                foreach (var copy in new[] { aux.Learnable!, aux.Momentum! })
+                    foreach (var (name, p) in copy.named_parameters())
+                    {
+                        if (p.dim() < 2) continue; // batch norm's fresh 1s and 0s equal the unit's untrained ones anyway
+                        count++;
+                        if (p.equal(weights[follows[b] + name]).all().item<bool>()) equal++;
+                    }
+                Assert.True(count >= 4, $"block {b}: {count} copied convolution weights");
+                Assert.Equal(fromUnit ? count : 0, equal);
+            }
+            Assert.Equal(fromUnit ? "true" : "false", config.ToMeta()["init_copies_from_unit"]);
+        }
+        Assert.Throws<ArgumentException>(() => (TinyDetectionRun.Options(LocalMethod.Greedy, 4, 1) with { InitializeCopiesFromUnit = true }).Validate());
+        Assert.Throws<ArgumentException>(() => (TinyDetectionRun.Options(LocalMethod.E2E, 1, 1) with { InitializeCopiesFromUnit = true }).Validate());
+        (TinyDetectionRun.Options(LocalMethod.Man, 4, 1) with { InitializeCopiesFromUnit = true }).Validate();
+    }
+
+    [Fact]
     public void EarlyBlocksOfOnlyFrozenUnitsAreReportedAndWarnedAbout()
     {
         int[] Idle(string split, int trainable)

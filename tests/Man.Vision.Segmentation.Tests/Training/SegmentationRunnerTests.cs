@@ -132,6 +132,35 @@ public sealed class SegmentationRunnerTests : IDisposable
     }
 
     [Fact]
+    public void Copies_initialised_from_the_unit_start_as_that_units_weights()
+    {
+        // stages: stem+layer1 | layer2 | layer3 | layer4, so block b's LB and EMA copy layer(b+2).0.
+        foreach (bool fromUnit in new[] { true, false })
+        {
+            using var segmenter = Segmenter.Create(Tiny() with { InitializeCopiesFromUnit = fromUnit }, ["a", "b"]);
+            var model = segmenter.Learner.named_parameters().Where(p => !p.name.StartsWith("aux", StringComparison.Ordinal)).ToList();
+            for (int b = 0; b < 3; b++)
+            {
+                var aux = segmenter.Learner.Auxiliaries[b];
+                int count = 0, equal = 0;
+                foreach (var copy in new[] { aux.Learnable!, aux.Momentum! })
+                    foreach (var (name, p) in copy.named_parameters())
+                    {
+                        if (p.dim() < 2) continue; // batch norm's fresh 1s and 0s equal the unit's untrained ones anyway
+                        var unit = Assert.Single(model, m => m.name.EndsWith($"layer{b + 2}.0.{name}", StringComparison.Ordinal));
+                        count++;
+                        if (p.equal(unit.parameter).all().item<bool>()) equal++;
+                    }
+                Assert.Equal(6, count); // conv1, conv2 and the downsample conv of a BasicBlock, in LB and EMA
+                Assert.Equal(fromUnit ? count : 0, equal);
+            }
+            Assert.Equal(fromUnit ? "true" : "false", segmenter.Meta()["init_copies_from_unit"]);
+        }
+        Assert.Contains("--init-copies-from-unit", Assert.Throws<ArgumentException>(() =>
+            (Tiny(LocalMethod.Greedy) with { InitializeCopiesFromUnit = true }).Validate()).Message);
+    }
+
+    [Fact]
     public void Options_and_data_specifications_are_validated_with_clear_messages()
     {
         var dilatedBasic = Assert.Throws<ArgumentException>(() => Segmenter.Create(Tiny() with { OutputStride = 8 }, ["a", "b"]));
