@@ -89,7 +89,8 @@ public sealed class DetectionModel : IDisposable
     /// <summary>
     /// The split plan: e2e is one block; "stages" puts block boundaries at the starts of the last K−1 stages
     /// (K = 4: stem+layer1 | layer2 | layer3 | layer4), "balanced" minimises the largest block's activation memory at
-    /// the input size, "uniform" balances unit counts, and "0,4,8,14" gives the block starts.
+    /// the input size, "uniform" balances unit counts (both over the trainable units: a frozen prefix joins the first
+    /// block), and "0,4,8,14" gives the block starts.
     /// </summary>
     public static SplitPlan MakePlan(ResNet network, DetectionModelConfig config)
     {
@@ -108,13 +109,23 @@ public sealed class DetectionModel : IDisposable
                 return new SplitPlan([0, .. stageStarts[^(k - 1)..]], n);
             }
             case "uniform":
-                return SplitPlan.Uniform(k, n);
             case "balanced":
             {
-                var units = network.DescribeUnits(config.MinSize, config.ProbeShape[2]);
-                var costs = units.Select(u => (double)u.ActivationElements).ToArray();
-                var boundary = config.Method is LocalMethod.Man or LocalMethod.ManPlusPlus ? costs.Select(c => 2 * c).ToArray() : null;
-                return SplitPlan.Balanced(k, costs, boundary);
+                // Frozen leading units (--trainable-layers) can learn nothing locally and keep no activations for a
+                // backward pass: they are folded into the first block, and the K blocks are planned over the rest.
+                int frozen = Enumerable.Range(0, n).TakeWhile(i => !network[i].parameters().Any(p => p.requires_grad)).Count();
+                if (k > n - frozen)
+                    throw new ArgumentException($"K = {k} is larger than the number of trainable units of {config.Backbone} ({n - frozen} after {frozen} frozen ones).");
+                SplitPlan rest;
+                if (split == "uniform") rest = SplitPlan.Uniform(k, n - frozen);
+                else
+                {
+                    var units = network.DescribeUnits(config.MinSize, config.ProbeShape[2]);
+                    var costs = units.Select(u => (double)u.ActivationElements).ToArray()[frozen..];
+                    var boundary = config.Method is LocalMethod.Man or LocalMethod.ManPlusPlus ? costs.Select(c => 2 * c).ToArray() : null;
+                    rest = SplitPlan.Balanced(k, costs, boundary);
+                }
+                return new SplitPlan(rest.Starts.Select((s, i) => i == 0 ? 0 : s + frozen).ToArray(), n);
             }
             default:
             {

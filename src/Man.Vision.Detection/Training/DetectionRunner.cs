@@ -90,8 +90,8 @@ public sealed class DetectionRunner
         var idle = IdleEarlyBlocks(model.Learner);
         if (idle.Count > 0)
             Warn($"early block{(idle.Count > 1 ? "s" : "")} {string.Join(", ", idle)} of split {model.Learner.Plan} hold{(idle.Count > 1 ? "" : "s")} only frozen " +
-                $"backbone units (trainable layers {config.TrainableLayers}): their auxiliary heads train but no backbone weight there learns. " +
-                "Start the early blocks at trainable units (explicit block starts, e.g. --split 0,3,4,5) or train more layers.");
+                $"backbone units (trainable layers {config.TrainableLayers}): {(idle.Count > 1 ? "their auxiliary heads train" : "its auxiliary head trains")} but no backbone weight there learns. " +
+                "Start the early blocks at trainable units (--split balanced or uniform do; explicit starts such as --split 0,3,4,5 for ResNet-18 with 3 trainable layers) or train more layers.");
 
         var detectorOptions = config.DetectorOptions();
         var mapper = new DetectionMapper(data.Train, TrainTransform(options, detectorOptions.Transform), new DetectionMapperOptions(LoadMasks: false, DropCrowd: true));

@@ -136,15 +136,21 @@ public sealed class DetectionRunnerTests(ITestOutputHelper output)
     [Fact]
     public void EarlyBlocksOfOnlyFrozenUnitsAreReportedAndWarnedAbout()
     {
-        int[] Idle(string split, int trainable)
+        int[] Idle(string split, int trainable, int[]? starts = null)
         {
             var config = new DetectionModelConfig("resnet18", LocalMethod.ManPlusPlus, 4, split, ["a"], [1], 64, 64, trainable, false);
             using var model = DetectionModel.Create(config, seed: 0);
+            output.WriteLine($"{split}, trainable layers {trainable}: {model.Learner.Plan}");
+            if (starts is not null) Assert.Equal(starts, model.Learner.Plan.Starts);
             return [.. DetectionRunner.IdleEarlyBlocks(model.Learner)];
         }
         // ResNet-18 units: 0 stem, 1-2 layer1, 3-4 layer2, 5-6 layer3, 7-8 layer4; 3 trainable layers freeze stem and layer1.
-        Assert.Equal([0, 1, 2], Idle("balanced", 3));
+        Assert.Equal([0, 1, 2], Idle("0,1,2,3", 3));
         Assert.Equal([0], Idle("0,3,4,5", 3));
+        // balanced and uniform plan over the trainable units: the frozen prefix joins the first block.
+        Assert.Empty(Idle("balanced", 3, [0, 4, 5, 6]));
+        Assert.Empty(Idle("uniform", 3, [0, 5, 7, 8]));
+        Assert.Contains("trainable units", Assert.Throws<ArgumentException>(() => Idle("balanced", 1)).Message); // layer4's 2 units cannot make 4 blocks
         Assert.Empty(Idle("0,3,4,5", 4));
         Assert.Empty(Idle("balanced", 5));
         Assert.Equal([0, 1, 2], Idle("stages", 1)); // only layer4 trains: stem+layer1, layer2 and layer3 cannot
