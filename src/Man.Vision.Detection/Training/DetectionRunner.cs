@@ -39,11 +39,13 @@ public sealed class DetectionRunner
     public event Action<Man.Vision.Backbones.Weights.LoadReport>? PretrainedLoaded;
 
     /// <summary>The warnings of the last <see cref="Train"/> (also in <c>metrics.json</c> under <c>warnings</c>).</summary>
-    public List<string> Warnings { get; } = [];
+    public IReadOnlyList<string> Warnings => warnings;
+
+    private readonly List<string> warnings = [];
 
     private void Warn(string message)
     {
-        Warnings.Add(message);
+        warnings.Add(message);
         Warning?.Invoke(message);
     }
 
@@ -86,7 +88,7 @@ public sealed class DetectionRunner
         using var model = DetectionModel.Create(config, options.Seed, resuming ? null : options.Pretrained, device);
         PretrainedReport = model.PretrainedReport;
         if (PretrainedReport is not null) PretrainedLoaded?.Invoke(PretrainedReport);
-        Warnings.Clear();
+        warnings.Clear();
         var idle = IdleEarlyBlocks(model.Learner);
         if (idle.Count > 0)
             Warn($"early block{(idle.Count > 1 ? "s" : "")} {string.Join(", ", idle)} of split {model.Learner.Plan} hold{(idle.Count > 1 ? "" : "s")} only frozen " +
