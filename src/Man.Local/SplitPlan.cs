@@ -46,6 +46,16 @@ public sealed record SplitPlan
         throw new ArgumentOutOfRangeException(nameof(unit));
     }
 
+    /// <summary>
+    /// This plan, planned over the units after a <paramref name="prefix"/> of leading units (e.g. frozen ones), placed
+    /// behind that prefix: the prefix joins the first block and the other starts move by it.
+    /// </summary>
+    public SplitPlan AfterPrefix(int prefix)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(prefix);
+        return new SplitPlan(Starts.Select((s, i) => i == 0 ? 0 : s + prefix).ToArray(), UnitCount + prefix);
+    }
+
     /// <summary>One block holding every unit: end-to-end training.</summary>
     public static SplitPlan Single(int unitCount) => new([0], unitCount);
 

@@ -13,6 +13,17 @@ public sealed class SplitPlanTests
         Assert.Equal("0-2 | 3-5 | 6-7", p.ToString());
     }
 
+    [Fact]
+    public void A_plan_after_a_prefix_folds_the_prefix_into_its_first_block()
+    {
+        var p = SplitPlan.Uniform(4, 6).AfterPrefix(3); // planned over units 3..8 of 9
+        Assert.Equal([0, 5, 7, 8], p.Starts);
+        Assert.Equal(9, p.UnitCount);
+        Assert.Equal("0-4 | 5-6 | 7 | 8", p.ToString());
+        Assert.Equal(SplitPlan.Uniform(2, 5).Starts, SplitPlan.Uniform(2, 5).AfterPrefix(0).Starts);
+        Assert.Throws<ArgumentOutOfRangeException>(() => SplitPlan.Uniform(2, 5).AfterPrefix(-1));
+    }
+
     [Theory]
     [InlineData(2, false, false)]
     [InlineData(3, false, false)]

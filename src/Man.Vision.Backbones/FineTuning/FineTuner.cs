@@ -18,6 +18,16 @@ public static class FineTuner
     }
 
     /// <summary>
+    /// The number of leading units (stem = 0) without any trainable parameter — what <see cref="FreezeAt"/> froze. Local
+    /// learning folds them into its first block: they can learn nothing and keep no activations for a backward pass.
+    /// </summary>
+    public static int FrozenUnitPrefix(ResNet model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return Enumerable.Range(0, model.Count).TakeWhile(i => !model[i].parameters().Any(p => p.requires_grad)).Count();
+    }
+
+    /// <summary>
     /// Freezes the stem and the first stages, detectron2's <c>FREEZE_AT</c>: 0 freezes nothing, 1 the stem,
     /// k ≥ 2 the stem and layer1..layer(k−1). Frozen parameters get <c>requires_grad = false</c>; with
     /// <paramref name="freezeBatchNorm"/> their BatchNorm2d layers also become <see cref="FrozenBatchNorm2d"/> (so

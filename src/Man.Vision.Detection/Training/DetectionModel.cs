@@ -113,7 +113,7 @@ public sealed class DetectionModel : IDisposable
             {
                 // Frozen leading units (--trainable-layers) can learn nothing locally and keep no activations for a
                 // backward pass: they are folded into the first block, and the K blocks are planned over the rest.
-                int frozen = Enumerable.Range(0, n).TakeWhile(i => !network[i].parameters().Any(p => p.requires_grad)).Count();
+                int frozen = FineTuner.FrozenUnitPrefix(network);
                 if (k > n - frozen)
                     throw new ArgumentException($"K = {k} is larger than the number of trainable units of {config.Backbone} ({n - frozen} after {frozen} frozen ones).");
                 SplitPlan rest;
@@ -125,7 +125,7 @@ public sealed class DetectionModel : IDisposable
                     var boundary = config.Method is LocalMethod.Man or LocalMethod.ManPlusPlus ? costs.Select(c => 2 * c).ToArray() : null;
                     rest = SplitPlan.Balanced(k, costs, boundary);
                 }
-                return new SplitPlan(rest.Starts.Select((s, i) => i == 0 ? 0 : s + frozen).ToArray(), n);
+                return rest.AfterPrefix(frozen);
             }
             default:
             {

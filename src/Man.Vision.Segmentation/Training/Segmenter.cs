@@ -192,7 +192,7 @@ public sealed class Segmenter : IDisposable
         if (method == LocalMethod.E2E || k == 1) return SplitPlan.Single(n);
         if (k > n) throw new ArgumentException($"K = {k} is larger than the number of units of this network ({n}).");
         string mode = split.Trim().ToLowerInvariant();
-        int frozen = Enumerable.Range(0, n).TakeWhile(i => !network[i].parameters().Any(p => p.requires_grad)).Count();
+        int frozen = FineTuner.FrozenUnitPrefix(network);
         switch (mode)
         {
             case "uniform":
@@ -205,7 +205,7 @@ public sealed class Segmenter : IDisposable
                     // The frozen prefix keeps no activations for a backward pass; it is folded into the first block.
                     rest = SplitPlan.Balanced(k, BalancedCosts(network, cropSize)[frozen..]);
                 }
-                return new SplitPlan(rest.Starts.Select((s, i) => i == 0 ? 0 : s + frozen).ToArray(), n);
+                return rest.AfterPrefix(frozen);
             case "stages":
                 if (k != 4) throw new ArgumentException($"--split stages makes 4 blocks (stem+layer1 | layer2 | layer3 | layer4); --k is {k}.");
                 return new SplitPlan([0, network.StageEndUnit(0) + 1, network.StageEndUnit(1) + 1, network.StageEndUnit(2) + 1], n);
