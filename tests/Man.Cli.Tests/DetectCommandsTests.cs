@@ -125,20 +125,21 @@ public sealed class DetectCommandsTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void FrozenBatchNormFromScratchIsKeptInTheCheckpointAndEvaluationRepeatsTheRun()
+    public void FrozenBatchNormAndAnFpnOverC3ToC5AreKeptInTheCheckpointAndEvaluationRepeatsTheRun()
     {
         string dir = TempDir("frozen");
         string run = Path.Combine(dir, "run");
         string[] small = ["--threads", "1", "--workers", "1", "--synth-images", "8", "--cache-dir", Path.Combine(dir, "cache")];
         var (code, stdout, stderr) = Run([
             "train", "detect", "--data", "synth", "--backbone", "resnet18", "--method", "e2e", "--k", "1", "--backbone-norm", "frozen",
-            "--min-size", "64", "--max-size", "64", "--epochs", "1", "--batch-size", "2", "--max-batches", "1", "--roi-samples", "16",
+            "--returned-layers", "2,3,4", "--min-size", "64", "--max-size", "64", "--epochs", "1", "--batch-size", "2", "--max-batches", "1", "--roi-samples", "16",
             "--rpn-post-nms-train", "100", "--rpn-post-nms-test", "30", "--out", run, .. small]);
         output.WriteLine(stdout + stderr);
         Assert.Equal(0, code);
         Assert.Contains("frozen batch norm", stdout);
         var metrics = JObject.Parse(File.ReadAllText(Path.Combine(run, "metrics.json")));
         Assert.True(metrics.Value<bool>("frozen_batch_norm"));
+        Assert.Equal([2, 3, 4], metrics["returned_layers"]!.ToObject<int[]>()!);
         string evalJson = Path.Combine(dir, "eval.json");
         (code, stdout, stderr) = Run(["eval", "detect", "--checkpoint", Path.Combine(run, "last.ckpt"), "--data", "synth", "--json", evalJson, .. small]);
         output.WriteLine(stdout + stderr);
@@ -148,6 +149,9 @@ public sealed class DetectCommandsTests(ITestOutputHelper output)
         (code, _, stderr) = Run(["train", "detect", "--data", "synth", "--backbone", "resnet18", "--backbone-norm", "syncbn", "--out", Path.Combine(dir, "bad"), .. small]);
         Assert.NotEqual(0, code);
         Assert.Contains("--backbone-norm takes frozen or bn (got 'syncbn')", stderr);
+        (code, _, stderr) = Run(["train", "detect", "--data", "synth", "--backbone", "resnet18", "--returned-layers", "2,3", "--out", Path.Combine(dir, "bad"), .. small]);
+        Assert.NotEqual(0, code);
+        Assert.Contains("Returned layers [2,3] must end with 4", stderr);
         Directory.Delete(dir, recursive: true);
     }
 

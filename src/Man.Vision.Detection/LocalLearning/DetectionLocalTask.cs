@@ -23,9 +23,19 @@ public sealed class DetectionLocalTask : ILocalTask<DetectionTargets>
         Head = new FasterRcnnMainHead(taps, options, fpnChannels);
     }
 
-    /// <summary>A task whose main head taps every map of <paramref name="backbone"/> (a ResNet's c2..c5 stage ends).</summary>
-    public static DetectionLocalTask For(IFeatureBackbone backbone, FasterRcnnOptions options, AuxHeadOptions? auxOptions = null, long fpnChannels = 256) =>
-        new(backbone.FeatureMaps.Select(m => new FeatureTap(m.UnitIndex, m.Channels, m.Stride)).ToArray(), options, auxOptions, fpnChannels);
+    /// <summary>
+    /// A task whose main head taps the maps of <paramref name="backbone"/>: every one (a ResNet's c2..c5 stage ends) or
+    /// the stages in <paramref name="returnedLayers"/> (1-based as torchvision's <c>returned_layers</c>: [2, 3, 4] is c3..c5).
+    /// </summary>
+    /// <exception cref="ArgumentException">A returned layer is not a stage of the backbone.</exception>
+    public static DetectionLocalTask For(IFeatureBackbone backbone, FasterRcnnOptions options, AuxHeadOptions? auxOptions = null, long fpnChannels = 256,
+        IReadOnlyList<int>? returnedLayers = null)
+    {
+        var maps = backbone.FeatureMaps;
+        var chosen = returnedLayers is null ? maps.ToArray() : returnedLayers.Select(l => l >= 1 && l <= maps.Count ? maps[l - 1]
+            : throw new ArgumentException($"Returned layer {l} is not a stage of the backbone (it has {maps.Count}).", nameof(returnedLayers))).ToArray();
+        return new(chosen.Select(m => new FeatureTap(m.UnitIndex, m.Channels, m.Stride)).ToArray(), options, auxOptions, fpnChannels);
+    }
 
     /// <summary>Detector options.</summary>
     public FasterRcnnOptions Options { get; }

@@ -37,8 +37,12 @@ public static class FasterRcnn
     /// <param name="architecture">resnet18/34/50/101/152, resnext50_32x4d, resnext101_32x8d.</param>
     /// <param name="trainableBackboneLayers">Trainable stages counted from layer4 (0..5, torchvision default 3: conv1 and layer1 frozen).</param>
     /// <param name="frozenBatchNorm">Frozen batch norm in the backbone (torchvision: yes).</param>
+    /// <param name="returnedLayers">
+    /// Stages feeding the FPN (torchvision's <c>returned_layers</c>, 1..4; null for all). The RPN's anchor levels and the
+    /// RoI heads' map names in <paramref name="options"/> must fit: one anchor level per stage plus "pool".
+    /// </param>
     public static GeneralizedRcnn CreateResNetFpn(FasterRcnnOptions options, string architecture = "resnet50",
-        int trainableBackboneLayers = 3, bool frozenBatchNorm = true)
+        int trainableBackboneLayers = 3, bool frozenBatchNorm = true, IReadOnlyList<int>? returnedLayers = null)
     {
         if (trainableBackboneLayers is < 0 or > 5)
             throw new ArgumentOutOfRangeException(nameof(trainableBackboneLayers), trainableBackboneLayers, "Trainable backbone layers must be in 0..5.");
@@ -47,6 +51,9 @@ public static class FasterRcnn
             throw new ArgumentException($"'{architecture}' has {resnet.FeatureMaps.Count} stages; the FPN detector needs an ImageNet ResNet with 4.", nameof(architecture));
         // detectron2's FREEZE_AT: 5 − trainable stages (stem = 1, layer1 = 2, …).
         FineTuner.FreezeAt(resnet, 5 - trainableBackboneLayers);
-        return Create(options, BackboneWithFpn.FromFeatureBackbone(resnet, 256));
+        var maps = resnet.FeatureMaps;
+        var names = returnedLayers?.Select(l => l >= 1 && l <= maps.Count ? maps[l - 1].Name
+            : throw new ArgumentOutOfRangeException(nameof(returnedLayers), l, $"Returned layers must lie in 1..{maps.Count}.")).ToArray();
+        return Create(options, BackboneWithFpn.FromFeatureBackbone(resnet, 256, names));
     }
 }

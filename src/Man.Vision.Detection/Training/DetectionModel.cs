@@ -65,7 +65,7 @@ public sealed class DetectionModel : IDisposable
         if (device is not null) network.to(device);
         var plan = MakePlan(network, config);
         var options = config.DetectorOptions();
-        var task = DetectionLocalTask.For(network, options, config.AuxHeadOptions());
+        var task = DetectionLocalTask.For(network, options, config.AuxHeadOptions(), returnedLayers: config.FpnLayers);
         torch.manual_seed(seed + 1);
         var learner = new LocalLearner<DetectionTargets>(network, network, task, plan,
             new LocalLearningOptions { Method = config.Method, EmaMomentum = config.EmaMomentum, InitializeCopiesFromUnit = config.InitCopiesFromUnit }, config.ProbeShape);

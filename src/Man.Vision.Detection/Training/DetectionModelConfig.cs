@@ -27,11 +27,54 @@ namespace Man.Vision.Detection.Training;
 /// <param name="AuxHead">Auxiliary head of early blocks: "dense" (RetinaNet-style) or "rcnn" (one-level Faster R-CNN).</param>
 /// <param name="AuxMinStride">The dense head pools finer block features to this stride.</param>
 /// <param name="InitCopiesFromUnit">MAN/MAN++: LB and EMA start from the weights of the unit they copy (pretrained ones when given).</param>
+/// <param name="ReturnedLayers">
+/// The ResNet stages feeding the FPN (torchvision's <c>returned_layers</c>; null for [1, 2, 3, 4], c2..c5). [2, 3, 4] builds
+/// the FPN over c3..c5 as RetinaNet does; the anchors then start at 32 px on the finest level (see <see cref="AnchorSizes"/>).
+/// </param>
 public sealed record DetectionModelConfig(string Backbone, LocalMethod Method, int K, string Split, IReadOnlyList<string> Classes,
     IReadOnlyList<int> CategoryIds, int MinSize, int MaxSize, int TrainableLayers, bool FrozenBatchNorm, double EmaMomentum = 0.995,
     int RoiSamplesPerImage = 512, int RpnPostNmsTrain = 2000, int RpnPostNmsTest = 1000, string AuxHead = "dense", int AuxMinStride = 16,
-    bool InitCopiesFromUnit = false)
+    bool InitCopiesFromUnit = false, IReadOnlyList<int>? ReturnedLayers = null)
 {
+    /// <summary>torchvision's default: every stage, c2..c5.</summary>
+    public static readonly IReadOnlyList<int> AllLayers = [1, 2, 3, 4];
+
+    /// <summary>The stages feeding the FPN (<see cref="ReturnedLayers"/> or <see cref="AllLayers"/>).</summary>
+    public IReadOnlyList<int> FpnLayers => ReturnedLayers ?? AllLayers;
+
+    /// <summary>
+    /// One anchor size per FPN level (the returned stages plus "pool"), doubling from 32 px on the finest level:
+    /// torchvision's 32, 64, 128, 256, 512 for c2..c5; 32, 64, 128, 256 for c3..c5 (4 × stride on P3, as RetinaNet).
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<double>> AnchorSizes =>
+        Enumerable.Range(0, FpnLayers.Count + 1).Select(i => (IReadOnlyList<double>)[32.0 * (1 << i)]).ToArray();
+
+    /// <summary>Checks a list of returned stages: increasing, within 1..4, ending with 4 (layer4 feeds the top of the FPN).</summary>
+    /// <exception cref="ArgumentException">The list is empty, out of range, not increasing or misses 4.</exception>
+    public static IReadOnlyList<int> CheckReturnedLayers(IReadOnlyList<int> layers)
+    {
+        string text = string.Join(",", layers);
+        if (layers.Count == 0 || layers.Any(l => l is < 1 or > 4))
+            throw new ArgumentException($"Returned layers [{text}] must name ResNet stages 1..4 (layer1..layer4), e.g. 1,2,3,4 (c2..c5) or 2,3,4 (c3..c5).");
+        for (int i = 1; i < layers.Count; i++)
+            if (layers[i] <= layers[i - 1]) throw new ArgumentException($"Returned layers [{text}] must increase.");
+        if (layers[^1] != 4)
+            throw new ArgumentException($"Returned layers [{text}] must end with 4: layer4 is the last unit the engine trains and feeds the top of the FPN.");
+        return layers;
+    }
+
+    /// <summary>Parses "2,3,4" into returned stages and checks them.</summary>
+    /// <exception cref="ArgumentException">Not a comma-separated list of stages, or see <see cref="CheckReturnedLayers"/>.</exception>
+    public static IReadOnlyList<int> ParseReturnedLayers(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var layers = new List<int>();
+        foreach (string p in parts)
+            layers.Add(int.TryParse(p, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v
+                : throw new ArgumentException($"Returned layers '{text}': '{p}' is not a stage number (give e.g. 2,3,4)."));
+        return CheckReturnedLayers(layers);
+    }
+
     /// <summary>The checkpoint metadata key of the task.</summary>
     public const string TaskName = "detect";
 
@@ -43,8 +86,12 @@ public sealed record DetectionModelConfig(string Backbone, LocalMethod Method, i
     {
         NumClasses = Classes.Count + 1,
         Transform = new TransformOptions { MinSize = [MinSize], MaxSize = MaxSize },
-        Rpn = new RpnOptions { PostNmsTopNTrain = RpnPostNmsTrain, PostNmsTopNTest = RpnPostNmsTest },
-        RoiHeads = new RoiHeadsOptions { BatchSizePerImage = RoiSamplesPerImage },
+        Rpn = new RpnOptions { AnchorSizes = AnchorSizes, PostNmsTopNTrain = RpnPostNmsTrain, PostNmsTopNTest = RpnPostNmsTest },
+        RoiHeads = new RoiHeadsOptions
+        {
+            FeatureNames = Enumerable.Range(0, FpnLayers.Count).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray(),
+            BatchSizePerImage = RoiSamplesPerImage,
+        },
     }.Validate();
 
     /// <summary>The auxiliary head options of early blocks.</summary>
@@ -60,6 +107,7 @@ public sealed record DetectionModelConfig(string Backbone, LocalMethod Method, i
             throw new ArgumentException($"RoI samples ({RoiSamplesPerImage}) and proposals kept ({RpnPostNmsTrain}/{RpnPostNmsTest}) must be positive.");
         if (AuxMinStride < 1) throw new ArgumentException($"The auxiliary head's minimum stride must be positive (got {AuxMinStride}).");
         AuxHeadOptions();
+        CheckReturnedLayers(FpnLayers);
         if (MinSize < 32 || MaxSize < MinSize) throw new ArgumentException($"Input size: min {MinSize} must be ≥ 32 and ≤ max {MaxSize}.");
         return this;
     }
@@ -88,6 +136,7 @@ public sealed record DetectionModelConfig(string Backbone, LocalMethod Method, i
             ["aux_head"] = AuxHead,
             ["aux_min_stride"] = AuxMinStride.ToString(inv),
             ["init_copies_from_unit"] = InitCopiesFromUnit ? "true" : "false",
+            ["returned_layers"] = string.Join(",", FpnLayers),
         };
     }
 
@@ -112,7 +161,10 @@ public sealed record DetectionModelConfig(string Backbone, LocalMethod Method, i
                 // Checkpoints written before the R-CNN auxiliary head existed used the dense head at stride 16.
                 meta.TryGetValue("aux_head", out var aux) ? aux : "dense",
                 meta.TryGetValue("aux_min_stride", out var stride) ? int.Parse(stride, inv) : 16,
-                meta.TryGetValue("init_copies_from_unit", out var copies) && copies == "true").Validate();
+                meta.TryGetValue("init_copies_from_unit", out var copies) && copies == "true",
+                // Checkpoints written before the option existed used c2..c5.
+                // (c2..c5 reads back as null, the default, so configs compare equal.)
+                meta.TryGetValue("returned_layers", out var layers) && ParseReturnedLayers(layers) is var parsed && !parsed.SequenceEqual(AllLayers) ? parsed : null).Validate();
         }
         catch (Exception e) when (e is FormatException or JsonException or ArgumentException or NullReferenceException)
         {

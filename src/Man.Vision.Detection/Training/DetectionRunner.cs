@@ -83,7 +83,7 @@ public sealed class DetectionRunner
         var config = new DetectionModelConfig(options.Backbone.ToLowerInvariant(), options.Method, options.K, options.Split, data.Classes, data.CategoryIds,
             options.MinSize, options.MaxSize, options.EffectiveTrainableLayers, FrozenBatchNorm: options.EffectiveFrozenBatchNorm, options.EmaMomentum,
             options.RoiSamplesPerImage, options.RpnPostNmsTrain, options.RpnPostNmsTest, options.AuxHead, options.AuxMinStride,
-            options.InitializeCopiesFromUnit);
+            options.InitializeCopiesFromUnit, options.ReturnedLayers);
         if (resuming) CheckResumable(last, config, options.EarlyLrScale);
         using var model = DetectionModel.Create(config, options.Seed, resuming ? null : options.Pretrained, device);
         PretrainedReport = model.PretrainedReport;
@@ -298,10 +298,10 @@ public sealed class DetectionRunner
             throw new CheckpointException(checkpoint, $"its classes ({string.Join(", ", saved.Classes.Take(5))}…) differ from the data's ({string.Join(", ", config.Classes.Take(5))}…).");
         if (saved.Backbone != config.Backbone || saved.Method != config.Method || saved.MinSize != config.MinSize || saved.MaxSize != config.MaxSize
             || saved.TrainableLayers != config.TrainableLayers || saved.FrozenBatchNorm != config.FrozenBatchNorm
-            || saved.AuxHead != config.AuxHead || saved.AuxMinStride != config.AuxMinStride)
+            || saved.AuxHead != config.AuxHead || saved.AuxMinStride != config.AuxMinStride || !saved.FpnLayers.SequenceEqual(config.FpnLayers))
             throw new CheckpointException(checkpoint,
-                $"it was trained as {saved.Backbone} {saved.Method.Name()} {saved.MinSize}/{saved.MaxSize} px, trainable layers {saved.TrainableLayers}{(saved.FrozenBatchNorm ? ", frozen batch norm" : "")}, {saved.AuxHead} auxiliary heads (stride ≥ {saved.AuxMinStride}); " +
-                $"this run asks for {config.Backbone} {config.Method.Name()} {config.MinSize}/{config.MaxSize} px, trainable layers {config.TrainableLayers}{(config.FrozenBatchNorm ? ", frozen batch norm" : "")}, {config.AuxHead} auxiliary heads (stride ≥ {config.AuxMinStride}).");
+                $"it was trained as {saved.Backbone} {saved.Method.Name()} {saved.MinSize}/{saved.MaxSize} px, trainable layers {saved.TrainableLayers}{(saved.FrozenBatchNorm ? ", frozen batch norm" : "")}, {saved.AuxHead} auxiliary heads (stride ≥ {saved.AuxMinStride}), FPN over layers {string.Join(",", saved.FpnLayers)}; " +
+                $"this run asks for {config.Backbone} {config.Method.Name()} {config.MinSize}/{config.MaxSize} px, trainable layers {config.TrainableLayers}{(config.FrozenBatchNorm ? ", frozen batch norm" : "")}, {config.AuxHead} auxiliary heads (stride ≥ {config.AuxMinStride}), FPN over layers {string.Join(",", config.FpnLayers)}.");
     }
 
     /// <summary>The number that picks the best checkpoint: VOC AP50 on VOC data, COCO AP otherwise.</summary>
@@ -322,6 +322,7 @@ public sealed class DetectionRunner
             ["classes"] = new JArray(data.Classes),
             ["backbone"] = model.Config.Backbone,
             ["fpn"] = true,
+            ["returned_layers"] = new JArray(model.Config.FpnLayers),
             ["method"] = options.Method.Name(),
             ["k"] = model.Learner.Plan.K,
             ["split"] = model.Learner.Plan.ToString(),

@@ -101,6 +101,12 @@ public sealed record DetectionTrainOptions
     public bool InitializeCopiesFromUnit { get; init; }
 
     /// <summary>
+    /// The ResNet stages feeding the FPN (torchvision's <c>returned_layers</c>, <c>--returned-layers</c>); null for all of
+    /// them, c2..c5. [2, 3, 4] builds the FPN over c3..c5 (RetinaNet's form), with anchors of 32..256 px on its four levels.
+    /// </summary>
+    public IReadOnlyList<int>? ReturnedLayers { get; init; }
+
+    /// <summary>
     /// Trainable backbone stages counted from layer4 (0..5); null for torchvision's choice: 3 with pretrained weights
     /// (stem and layer1 frozen), 5 from scratch.
     /// </summary>
@@ -187,6 +193,7 @@ public sealed record DetectionTrainOptions
             throw new ArgumentException($"--early-lr-scale {EarlyLrScale} applies to the early blocks of local learning; method {Method.Name()} with K = {K} has none.");
         if (InitializeCopiesFromUnit && (Method is not (LocalMethod.Man or LocalMethod.ManPlusPlus) || K < 2))
             throw new ArgumentException($"--init-copies-from-unit applies to the LB and EMA copies of MAN and MAN++ with K ≥ 2; method {Method.Name()} with K = {K} has none.");
+        if (ReturnedLayers is not null) DetectionModelConfig.CheckReturnedLayers(ReturnedLayers);
         if (RoiSamplesPerImage < 1) throw new ArgumentException($"--roi-samples must be positive (got {RoiSamplesPerImage}).");
         if (RpnPostNmsTrain < 1 || RpnPostNmsTest < 1) throw new ArgumentException($"--rpn-post-nms-train/--rpn-post-nms-test must be positive (got {RpnPostNmsTrain}/{RpnPostNmsTest}).");
         if (TrainableLayers is < 0 or > 5) throw new ArgumentException($"--trainable-layers must lie in 0..5 (got {TrainableLayers}).");

@@ -96,4 +96,80 @@ public sealed class DetectionModelTests
         Assert.Contains("rcnn", e.Message);
         Assert.Throws<ArgumentException>(() => (Config(trainable: 5, frozen: false) with { AuxMinStride = 0 }).Validate());
     }
+
+    [Fact]
+    public void AnFpnOverC3ToC5TapsLayer2To4WithAnchorsFrom32Px()
+    {
+        var config = Config(trainable: 5, frozen: false) with { Split = "balanced", ReturnedLayers = [2, 3, 4] };
+        using var model = DetectionModel.Create(config, seed: 0);
+        // resnet18 units: stem, layer1 (1-2), layer2 (3-4), layer3 (5-6), layer4 (7-8): c3, c4, c5 end at units 4, 6, 8.
+        Assert.Equal([4, 6, 8], model.Task.Head.Taps.Select(t => t.UnitIndex));
+        Assert.Equal([8L, 16, 32], model.Task.Head.Taps.Select(t => t.Stride));
+        Assert.Equal([128L, 256, 512], model.Task.Head.Fpn.InChannels);
+        Assert.Equal([[32.0], [64.0], [128.0], [256.0]], model.Detector.Rpn.Options.AnchorSizes.Select(l => l.ToArray()));
+        Assert.Equal(["0", "1", "2"], model.Detector.RoiHeads.BoxRoiPool.FeatureNames);
+        // The balanced split of a 64×96 probe is 0 | 1 | 2 | 3-8: every FPN input comes from the last block, none is detached.
+        Assert.Equal([0, 1, 2, 3], model.Learner.Plan.Starts);
+        Assert.All(model.Task.Head.Taps, t => Assert.True(t.UnitIndex >= model.Learner.Plan.Starts[^1]));
+
+        model.Detector.eval();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var maps = model.Detector.Backbone.forward(zeros(1, 3, 64, 96));
+        Assert.Equal(["0", "1", "2", "pool"], maps.Keys);
+        Assert.Equal([[1L, 256, 8, 12], [1, 256, 4, 6], [1, 256, 2, 3], [1, 256, 1, 2]], maps.Values.Select(m => m.shape));
+
+        // The default stays torchvision's c2..c5 with anchors 32..512.
+        using var full = DetectionModel.Create(Config(trainable: 5, frozen: false), seed: 0);
+        Assert.Equal([2, 4, 6, 8], full.Task.Head.Taps.Select(t => t.UnitIndex));
+        Assert.Equal([[32.0], [64.0], [128.0], [256.0], [512.0]], full.Detector.Rpn.Options.AnchorSizes.Select(l => l.ToArray()));
+        Assert.Equal(["0", "1", "2", "3"], full.Detector.RoiHeads.BoxRoiPool.FeatureNames);
+    }
+
+    [Fact]
+    public void ReturnedLayersAreStoredInTheCheckpointAndOldCheckpointsMeanC2ToC5()
+    {
+        var config = Config(trainable: 5, frozen: false) with { ReturnedLayers = [2, 3, 4] };
+        using var model = DetectionModel.Create(config, seed: 0);
+        string path = Path.Combine(Path.GetTempPath(), $"man-det-meta-c345-{Environment.ProcessId}-{Guid.NewGuid():N}.ckpt");
+        using (var trainer = new LocalTrainer<Man.Vision.Detection.LocalLearning.DetectionTargets>(model.Learner, new TrainerOptions()))
+            trainer.Save(path, config.ToMeta());
+        Assert.Equal("2,3,4", config.ToMeta()["returned_layers"]);
+        Assert.Equal([2, 3, 4], DetectionModelConfig.FromCheckpoint(path).FpnLayers);
+        using (var loaded = DetectionModel.Load(path))
+        {
+            Assert.Equal([4, 6, 8], loaded.Task.Head.Taps.Select(t => t.UnitIndex));
+            var a = model.Learner.state_dict();
+            foreach (var (name, t) in loaded.Learner.state_dict()) Assert.True(t.equal(a[name]).all().item<bool>(), name);
+        }
+
+        var plain = Config(trainable: 5, frozen: false);
+        using var old = DetectionModel.Create(plain, seed: 0);
+        var meta = plain.ToMeta();
+        meta.Remove("returned_layers");
+        using (var trainer = new LocalTrainer<Man.Vision.Detection.LocalLearning.DetectionTargets>(old.Learner, new TrainerOptions()))
+            trainer.Save(path, meta);
+        Assert.Equal([1, 2, 3, 4], DetectionModelConfig.FromCheckpoint(path).FpnLayers);
+        File.Delete(path);
+    }
+
+    [Theory]
+    [InlineData("2,3", "must end with 4")]
+    [InlineData("3,2,4", "must increase")]
+    [InlineData("0,4", "stages 1..4")]
+    [InlineData("2,5", "stages 1..4")]
+    [InlineData("", "stages 1..4")]
+    [InlineData("2,x,4", "'x' is not a stage number")]
+    public void BadReturnedLayersAreRefusedWithTheRule(string text, string expected)
+    {
+        var e = Assert.Throws<ArgumentException>(() => DetectionModelConfig.ParseReturnedLayers(text));
+        Assert.Contains(expected, e.Message);
+        if (!text.Contains('x'))
+        {
+            int[] layers = text.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
+            Assert.Throws<ArgumentException>(() => (Config(trainable: 5, frozen: false) with { ReturnedLayers = layers }).Validate());
+            Assert.Throws<ArgumentException>(() => (TinyDetectionRun.Options(LocalMethod.E2E, 1, 1) with { ReturnedLayers = layers }).Validate());
+        }
+        Assert.Equal([1, 2, 3, 4], DetectionModelConfig.ParseReturnedLayers(" 1, 2,3 ,4"));
+    }
 }

@@ -247,6 +247,11 @@ public sealed class DetectionRunnerTests(ITestOutputHelper output)
             new DetectionRunner().Train(options with { Backbone = "resnet34", Epochs = 2 }, TinyDetectionRun.Source, run, resume: true, CPU));
         Assert.Contains(DetectionRunner.LastCheckpoint, e.Message);
         Assert.Contains("resnet18", e.Message);
+        // The FPN's inputs are part of the model too.
+        e = Assert.Throws<CheckpointException>(() =>
+            new DetectionRunner().Train(options with { ReturnedLayers = [2, 3, 4], Epochs = 2 }, TinyDetectionRun.Source, run, resume: true, CPU));
+        Assert.Contains("FPN over layers 1,2,3,4", e.Message);
+        Assert.Contains("FPN over layers 2,3,4", e.Message);
         Directory.Delete(run, recursive: true);
     }
 
