@@ -62,4 +62,40 @@ public sealed class ResNetFpnTests
         Assert.Contains("backbone.body.layer4.1.conv2.weight", detector.state_dict().Keys);
         Assert.Contains("backbone.fpn.inner_blocks.3.0.weight", detector.state_dict().Keys);
     }
+
+    [Fact]
+    public void ReturnedLayersBuildTheFpnOverThoseStagesWithTorchvisionsKeys()
+    {
+        using var scope = NewDisposeScope();
+        // torchvision: resnet_fpn_backbone("resnet18", returned_layers=[2, 3, 4]) → in_channels_list [128, 256, 512], maps "0".."2" + "pool".
+        var options = new FasterRcnnOptions
+        {
+            NumClasses = 3,
+            Rpn = new RpnOptions { AnchorSizes = [[32], [64], [128], [256]] },
+            RoiHeads = new RoiHeadsOptions { FeatureNames = ["0", "1", "2"] },
+        };
+        var model = FasterRcnn.CreateResNetFpn(options, "resnet18", returnedLayers: [2, 3, 4]);
+        Assert.Equal(["0", "1", "2", "pool"], model.Backbone.OutputNames);
+        var state = model.state_dict();
+        Assert.Equal([256L, 128, 1, 1], state["backbone.fpn.inner_blocks.0.0.weight"].shape);
+        Assert.Equal([256L, 512, 1, 1], state["backbone.fpn.inner_blocks.2.0.weight"].shape);
+        Assert.DoesNotContain("backbone.fpn.inner_blocks.3.0.weight", state.Keys);
+        Assert.Contains("backbone.body.layer1.0.conv1.weight", state.Keys);
+        model.eval();
+        using (no_grad())
+        {
+            var maps = model.Backbone.forward(zeros(1, 3, 64, 64));
+            Assert.Equal([[1L, 256, 8, 8], [1, 256, 4, 4], [1, 256, 2, 2], [1, 256, 1, 1]], maps.Values.Select(m => m.shape));
+        }
+
+        // torchvision's default anchors have five levels: they do not fit four maps.
+        var e = Assert.Throws<ArgumentException>(() => FasterRcnn.CreateResNetFpn(new FasterRcnnOptions(), "resnet18", returnedLayers: [2, 3, 4]));
+        Assert.Contains("5 anchor levels", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => FasterRcnn.CreateResNetFpn(options, "resnet18", returnedLayers: [0, 4]));
+
+        var resnet = Man.Vision.Backbones.ResNets.ResNetFactory.Create("resnet18", numClasses: 0);
+        var task = DetectionLocalTask.For(resnet, options, returnedLayers: [2, 3, 4]);
+        Assert.Equal([4, 6, 8], task.MainHead.ExtraUnitOutputs);
+        Assert.Throws<ArgumentException>(() => DetectionLocalTask.For(resnet, options, returnedLayers: [2, 3, 5]));
+    }
 }
