@@ -137,6 +137,7 @@ public sealed class DetectCommandsTests(ITestOutputHelper output)
         output.WriteLine(stdout + stderr);
         Assert.Equal(0, code);
         Assert.Contains("frozen batch norm", stdout);
+        Assert.Contains("FPN over layers 2,3,4", stdout);
         var metrics = JObject.Parse(File.ReadAllText(Path.Combine(run, "metrics.json")));
         Assert.True(metrics.Value<bool>("frozen_batch_norm"));
         Assert.Equal([2, 3, 4], metrics["returned_layers"]!.ToObject<int[]>()!);

@@ -89,7 +89,8 @@ public static class DetectCommands
             string run = r.GetValue(outDir)!;
             AnsiConsole.MarkupLine($"[bold]train detect[/] {Markup.Escape(options.Backbone)}-FPN {options.Method.Name()} K={options.K} ({Markup.Escape(options.Split)}), " +
                                    $"{options.MinSize}/{options.MaxSize} px, batch {options.BatchSize}, lr {options.EffectiveLearningRate.ToString("0.#####", CultureInfo.InvariantCulture)} " +
-                                   $"{options.Schedule.ToString().ToLowerInvariant()}, {options.Epochs} epochs, trainable layers {options.EffectiveTrainableLayers}{(options.EffectiveFrozenBatchNorm ? ", frozen batch norm" : "")}, device {device}");
+                                   $"{options.Schedule.ToString().ToLowerInvariant()}, {options.Epochs} epochs, trainable layers {options.EffectiveTrainableLayers}{(options.EffectiveFrozenBatchNorm ? ", frozen batch norm" : "")}" +
+                                   $"{(options.ReturnedLayers is { } fpnLayers ? $", FPN over layers {string.Join(",", fpnLayers)}" : "")}, device {device}");
             var runner = new DetectionRunner();
             runner.PretrainedLoaded += report => AnsiConsole.WriteLine(report.ToText());
             runner.Warning += message => AnsiConsole.MarkupLine("[yellow]warning:[/] " + Markup.Escape(message));
