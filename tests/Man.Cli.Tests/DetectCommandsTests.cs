@@ -125,7 +125,7 @@ public sealed class DetectCommandsTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void FrozenBatchNormAndAnFpnOverC3ToC5AreKeptInTheCheckpointAndEvaluationRepeatsTheRun()
+    public void FrozenBatchNormAnFpnOverC3ToC5AndClippingAreKeptInTheRunAndEvaluationRepeatsIt()
     {
         string dir = TempDir("frozen");
         string run = Path.Combine(dir, "run");
@@ -133,7 +133,7 @@ public sealed class DetectCommandsTests(ITestOutputHelper output)
         var (code, stdout, stderr) = Run([
             "train", "detect", "--data", "synth", "--backbone", "resnet18", "--method", "e2e", "--k", "1", "--backbone-norm", "frozen",
             "--returned-layers", "2,3,4", "--min-size", "64", "--max-size", "64", "--epochs", "1", "--batch-size", "2", "--max-batches", "1", "--roi-samples", "16",
-            "--rpn-post-nms-train", "100", "--rpn-post-nms-test", "30", "--out", run, .. small]);
+            "--rpn-post-nms-train", "100", "--rpn-post-nms-test", "30", "--clip-grad-norm", "10", "--out", run, .. small]);
         output.WriteLine(stdout + stderr);
         Assert.Equal(0, code);
         Assert.Contains("frozen batch norm", stdout);
@@ -141,6 +141,7 @@ public sealed class DetectCommandsTests(ITestOutputHelper output)
         var metrics = JObject.Parse(File.ReadAllText(Path.Combine(run, "metrics.json")));
         Assert.True(metrics.Value<bool>("frozen_batch_norm"));
         Assert.Equal([2, 3, 4], metrics["returned_layers"]!.ToObject<int[]>()!);
+        Assert.Equal(10.0, metrics.Value<double>("clip_grad_norm"));
         string evalJson = Path.Combine(dir, "eval.json");
         (code, stdout, stderr) = Run(["eval", "detect", "--checkpoint", Path.Combine(run, "last.ckpt"), "--data", "synth", "--json", evalJson, .. small]);
         output.WriteLine(stdout + stderr);
@@ -153,6 +154,12 @@ public sealed class DetectCommandsTests(ITestOutputHelper output)
         (code, _, stderr) = Run(["train", "detect", "--data", "synth", "--backbone", "resnet18", "--returned-layers", "2,3", "--out", Path.Combine(dir, "bad"), .. small]);
         Assert.NotEqual(0, code);
         Assert.Contains("Returned layers [2,3] must end with 4", stderr);
+        foreach (var task in new[] { "detect", "classify", "segment" })
+        {
+            (code, _, stderr) = Run(["train", task, "--data", "synth", "--clip-grad-norm", "0", "--out", Path.Combine(dir, "bad"), .. small[..4]]);
+            Assert.NotEqual(0, code);
+            Assert.Contains("--clip-grad-norm must be a positive finite norm (got 0)", stderr);
+        }
         Directory.Delete(dir, recursive: true);
     }
 

@@ -452,4 +452,54 @@ public sealed class LocalLearnerTests
         for (int i = 0; i < 40; i++) last = trainer.TrainStep(x, y).MainLoss;
         Assert.True(last < 0.3 * first, $"loss went from {first} to {last}");
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Gradient_clipping_scales_each_blocks_gradients_to_the_norm_on_its_own(bool stepEachBlock)
+    {
+        using var scope = NewDisposeScope();
+        var (_, _, reference) = Toy.Build(LocalMethod.ManPlusPlus, 3);
+        var (_, _, learner) = Toy.Build(LocalMethod.ManPlusPlus, 3);
+        var (x, y) = Toy.Batch(50);
+
+        // The raw gradients of one step and the block whose backward pass produced each.
+        var named = reference.named_parameters().Where(np => np.parameter.requires_grad).ToList();
+        var blockOf = new Dictionary<string, int>();
+        reference.AfterBlockBackward += (b, _) =>
+        {
+            foreach (var (n, p) in named)
+                if (p.grad is not null) blockOf.TryAdd(n, b);
+        };
+        reference.train();
+        reference.Step(x, y);
+        var raw = named.Where(np => blockOf.ContainsKey(np.name)).ToDictionary(np => np.name, np => np.parameter.grad!.detach().clone());
+        var norms = Enumerable.Range(0, 3)
+            .Select(b => Math.Sqrt(raw.Where(kv => blockOf[kv.Key] == b).Sum(kv => kv.Value.pow(2).sum().ToDouble()))).ToArray();
+        Assert.All(Enumerable.Range(0, 3), b => Assert.Contains(b, blockOf.Values));
+        var sorted = norms.Order().ToArray();
+        Assert.True(sorted[1] > 1.01 * sorted[0], $"block norms too close to tell apart: {string.Join(", ", norms)}");
+        double max = (sorted[0] + sorted[1]) / 2; // the block with the smallest norm keeps its gradients, the others are clipped
+
+        const double lr = 0.1;
+        var options = new TrainerOptions
+        {
+            Schedule = new LearningRateSchedule { Kind = ScheduleKind.Constant, BaseLr = lr, TotalSteps = 10 },
+            Momentum = 0, Nesterov = false, WeightDecay = 0, MaxGradNorm = max, StepEachBlock = stepEachBlock,
+        };
+        using var trainer = new LocalTrainer<Tensor>(learner, options);
+        var before = Toy.Snapshot(learner);
+        trainer.TrainStep(x, y);
+        for (int b = 0; b < 3; b++) Assert.Equal(norms[b], trainer.LastGradNorms[b], 4);
+        var after = learner.named_parameters().ToDictionary(np => np.name, np => np.parameter.detach());
+        foreach (var (name, g) in raw)
+        {
+            // torch.nn.utils.clip_grad_norm_: g · min(1, max / (norm + 1e-6)) over the block's parameters.
+            double factor = Math.Min(1.0, max / (norms[blockOf[name]] + 1e-6));
+            var expected = before[name] - lr * factor * g;
+            Assert.True(Toy.MaxAbsDiff(after[name], expected) < 1e-6, $"{name} (block {blockOf[name]}, factor {factor})");
+        }
+        Assert.Throws<ArgumentException>(() => (options with { MaxGradNorm = 0 }).Validate());
+        Assert.Throws<ArgumentException>(() => (options with { MaxGradNorm = double.NaN }).Validate());
+    }
 }

@@ -45,6 +45,7 @@ public static class DetectCommands
         var auxHead = new Option<string>("--aux-head") { Description = "Auxiliary head of early blocks under local learning: dense (RetinaNet-style, as the MAN++ code) | rcnn (one-level Faster R-CNN at the block's stride).", DefaultValueFactory = _ => "dense" };
         var auxMinStride = new Option<int>("--aux-min-stride") { Description = "The dense auxiliary head pools finer block features to this stride.", DefaultValueFactory = _ => 16 };
         var earlyLr = new Option<double>("--early-lr-scale") { Description = "Learning-rate multiplier for the early blocks' backbone units under local learning (their auxiliary heads and the last block keep the full rate).", DefaultValueFactory = _ => 1.0 };
+        var clipGrad = new Option<double?>("--clip-grad-norm") { Description = "Clip each local block's gradients (all of them under e2e) to this total 2-norm before the optimizer step (detectron2's CLIP_GRADIENTS, type norm; default: none, as torchvision)." };
         var initCopies = new Option<bool>("--init-copies-from-unit") { Description = "MAN/MAN++: start the LB and EMA copies from the (pretrained) weights of the unit they copy (default: fresh initialisation, as the reference code)." };
         var returned = new Option<string?>("--returned-layers") { Description = "ResNet stages feeding the FPN, as torchvision's returned_layers: 1,2,3,4 (c2..c5, the default) or 2,3,4 (c3..c5, RetinaNet's form; anchors 32..256 px)." };
         var jitter = new Option<bool>("--jitter") { Description = "Photometric jitter in training (off in torchvision's reference)." };
@@ -61,7 +62,7 @@ public static class DetectCommands
         var cmd = new Command("detect", "Train a ResNet-FPN Faster R-CNN end-to-end or with local learning (greedy, MAN, MAN++).")
         {
             data, backbone, fpn, method, k, split, epochs, batch, lr, momentum, wd, warmup, schedule, milestones, minSize, maxSize, trainable, norm,
-            pretrained, roiSamples, postTrain, postTest, auxHead, auxMinStride, earlyLr, initCopies, returned, jitter, noFlip, seed, outDir, resume, maxBatches, maxEval, onBad, synthImages, cacheDir,
+            pretrained, roiSamples, postTrain, postTest, auxHead, auxMinStride, earlyLr, clipGrad, initCopies, returned, jitter, noFlip, seed, outDir, resume, maxBatches, maxEval, onBad, synthImages, cacheDir,
         };
         common.AddTo(cmd);
         cmd.SetAction(r => CliErrors.Run(() =>
@@ -76,7 +77,7 @@ public static class DetectCommands
                 WeightDecay = r.GetValue(wd), WarmupIterations = r.GetValue(warmup), Schedule = ParseSchedule(r.GetValue(schedule)!),
                 Milestones = ParseInts(r.GetValue(milestones), "--milestones"), MinSize = r.GetValue(minSize), MaxSize = r.GetValue(maxSize),
                 TrainableLayers = r.GetValue(trainable), FrozenBatchNorm = ParseNorm(r.GetValue(norm)), Pretrained = r.GetValue(pretrained), RoiSamplesPerImage = r.GetValue(roiSamples),
-                RpnPostNmsTrain = r.GetValue(postTrain), RpnPostNmsTest = r.GetValue(postTest), AuxHead = r.GetValue(auxHead)!, AuxMinStride = r.GetValue(auxMinStride), EarlyLrScale = r.GetValue(earlyLr), InitializeCopiesFromUnit = r.GetValue(initCopies),
+                RpnPostNmsTrain = r.GetValue(postTrain), RpnPostNmsTest = r.GetValue(postTest), AuxHead = r.GetValue(auxHead)!, AuxMinStride = r.GetValue(auxMinStride), EarlyLrScale = r.GetValue(earlyLr), ClipGradNorm = r.GetValue(clipGrad), InitializeCopiesFromUnit = r.GetValue(initCopies),
                 ReturnedLayers = r.GetValue(returned) is string layers ? DetectionModelConfig.ParseReturnedLayers(layers) : null, Jitter = r.GetValue(jitter), Flip = !r.GetValue(noFlip),
                 Seed = r.GetValue(seed), MaxBatchesPerEpoch = r.GetValue(maxBatches), MaxEvalImages = r.GetValue(maxEval), Workers = common.Workers(r),
             };

@@ -31,6 +31,7 @@ public static class SegmentCommands
         var batch = new Option<int>("--batch-size") { DefaultValueFactory = _ => 8 };
         var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 0.01 };
         var wd = new Option<double>("--weight-decay") { DefaultValueFactory = _ => 1e-4 };
+        var clipGrad = new Option<double?>("--clip-grad-norm") { Description = "Clip each local block's gradients (all of them under e2e) to this total 2-norm before the optimizer step (default: none)." };
         var warmup = new Option<long>("--warmup-iters") { DefaultValueFactory = _ => 0 };
         var minScale = new Option<double>("--min-scale") { DefaultValueFactory = _ => 0.5 };
         var maxScale = new Option<double>("--max-scale") { DefaultValueFactory = _ => 2.0 };
@@ -50,7 +51,7 @@ public static class SegmentCommands
         var common = CommonOptions.Create();
         var cmd = new Command("segment", "Train an FCN/DeepLabV3 segmenter end-to-end or with local learning; mIoU after every epoch.")
         {
-            data, head, backbone, outputStride, aux, method, k, split, epochs, crop, batch, lr, wd, warmup, minScale, maxScale, seed, outDir, resume,
+            data, head, backbone, outputStride, aux, method, k, split, epochs, crop, batch, lr, wd, warmup, clipGrad, minScale, maxScale, seed, outDir, resume,
             pretrained, freezeAt, initCopies, maxBatches, trainSize, valSize, evalEvery, evalBatch, slideCrop, slideStride, cache,
         };
         common.AddTo(cmd);
@@ -63,7 +64,7 @@ public static class SegmentCommands
                 Arch = r.GetValue(backbone)!.Trim(), Head = SegmentationHeadKinds.Parse(r.GetValue(head)!), AuxLoss = r.GetValue(aux),
                 OutputStride = r.GetValue(outputStride), Method = m, K = r.GetValue(k) ?? (m == LocalMethod.E2E ? 1 : 4), Split = r.GetValue(split)!,
                 Epochs = r.GetValue(epochs), CropSize = r.GetValue(crop), BatchSize = r.GetValue(batch), LearningRate = r.GetValue(lr),
-                WeightDecay = r.GetValue(wd), WarmupSteps = r.GetValue(warmup), MinScale = r.GetValue(minScale), MaxScale = r.GetValue(maxScale),
+                WeightDecay = r.GetValue(wd), WarmupSteps = r.GetValue(warmup), ClipGradNorm = r.GetValue(clipGrad), MinScale = r.GetValue(minScale), MaxScale = r.GetValue(maxScale),
                 Seed = r.GetValue(seed), Pretrained = r.GetValue(pretrained), FreezeAt = r.GetValue(freezeAt), InitializeCopiesFromUnit = r.GetValue(initCopies), MaxBatchesPerEpoch = r.GetValue(maxBatches),
                 EvalEvery = r.GetValue(evalEvery), EvalBatchSize = r.GetValue(evalBatch), EvalWindow = Window(r, slideCrop, slideStride),
                 Workers = common.Workers(r),

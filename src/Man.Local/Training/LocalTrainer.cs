@@ -50,10 +50,39 @@ public sealed class LocalTrainer<TTarget> : IDisposable
         var scales = byScale.Keys.ToList();
         int i = 0;
         foreach (var g in optimizer.ParamGroups) groups.Add((g, scales[i++]));
+        // Clipping first: the handlers run in this order, so a block's gradients are clipped before its own step.
+        if (options.MaxGradNorm is not null) learner.AfterBlockBackward += ClipBlock;
         if (options.StepEachBlock) learner.AfterBlockBackward += StepBlock;
     }
 
     private bool inStep;
+    private readonly HashSet<IntPtr> clipped = [];
+
+    /// <summary>
+    /// With <see cref="TrainerOptions.MaxGradNorm"/>: clips the gradients the block's backward pass just produced,
+    /// i.e. those of parameters that hold a gradient and were not clipped earlier in this step (blocks never share a
+    /// parameter, and each step starts with no gradient).
+    /// </summary>
+    private void ClipBlock(int block, double loss)
+    {
+        if (!inStep) return;
+        var fresh = new List<Parameter>();
+        foreach (var p in Learner.TrainableParameters())
+        {
+            if (clipped.Contains(p.Handle)) continue;
+            using var g = p.grad;
+            if (g is null) continue;
+            clipped.Add(p.Handle);
+            fresh.Add(p);
+        }
+        if (fresh.Count > 0) LastGradNorms[block] = nn.utils.clip_grad_norm_(fresh, Options.MaxGradNorm!.Value);
+    }
+
+    /// <summary>
+    /// With <see cref="TrainerOptions.MaxGradNorm"/>: every block's total gradient norm in the last step, before
+    /// clipping (NaN for a block that produced no gradient). Empty without clipping.
+    /// </summary>
+    public double[] LastGradNorms { get; private set; } = [];
 
     /// <summary>With <see cref="TrainerOptions.StepEachBlock"/>: the block's optimizer step, then its gradients are dropped.</summary>
     private void StepBlock(int block, double loss)
@@ -102,6 +131,8 @@ public sealed class LocalTrainer<TTarget> : IDisposable
         {
             Learner.train();
             ClearGradients();
+            clipped.Clear();
+            if (Options.MaxGradNorm is not null) LastGradNorms = Enumerable.Repeat(double.NaN, Learner.Plan.K).ToArray();
             try
             {
                 inStep = true;
@@ -243,5 +274,11 @@ public sealed class LocalTrainer<TTarget> : IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => optimizer.Dispose();
+    public void Dispose()
+    {
+        // A disposed trainer no longer listens to the learner, which may go on with another trainer (a new schedule segment).
+        Learner.AfterBlockBackward -= ClipBlock;
+        Learner.AfterBlockBackward -= StepBlock;
+        optimizer.Dispose();
+    }
 }

@@ -44,6 +44,15 @@ public sealed record TrainerOptions
     /// </summary>
     public bool StepEachBlock { get; init; }
 
+    /// <summary>
+    /// Gradient clipping by norm, per local block (null: none, as torchvision's detection reference). After each
+    /// block's backward pass the gradients it produced (its units' and its auxiliary network's, or for the last block
+    /// its units' and the main head's) are scaled as <c>torch.nn.utils.clip_grad_norm_</c> does to a total 2-norm of
+    /// at most this value, before any optimizer step. With K = 1 (e2e) that is PyTorch's and detectron2's clipping of
+    /// the whole model; with K &gt; 1 no block's clipping depends on another block's gradients, so the blocks stay local.
+    /// </summary>
+    public double? MaxGradNorm { get; init; }
+
     /// <summary>The run's seed (saved in checkpoints).</summary>
     public long Seed { get; init; }
 
@@ -53,5 +62,7 @@ public sealed record TrainerOptions
         Schedule.Validate();
         if (Momentum is < 0 or >= 1) throw new ArgumentException($"Momentum must lie in [0, 1) (got {Momentum}).");
         if (WeightDecay < 0) throw new ArgumentException($"WeightDecay must be non-negative (got {WeightDecay}).");
+        if (MaxGradNorm is double c && !(c > 0 && double.IsFinite(c)))
+            throw new ArgumentException($"MaxGradNorm (gradient clipping) must be a positive finite norm (got {c}).");
     }
 }

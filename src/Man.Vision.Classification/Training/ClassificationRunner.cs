@@ -68,6 +68,7 @@ public sealed class ClassificationRunner
             },
             WeightDecay = options.WeightDecay,
             StepEachBlock = options.StepEachBlock,
+            MaxGradNorm = options.ClipGradNorm,
             Seed = options.Seed,
             LrScaleByName = options.BackboneLrScale == 1.0 ? null
                 : name => name.StartsWith("model.", StringComparison.Ordinal) && !name.StartsWith("model.fc.", StringComparison.Ordinal) ? options.BackboneLrScale : 1.0,
@@ -207,6 +208,7 @@ public sealed class ClassificationRunner
             ["recompute_blocks"] = options.RecomputeBlocks,
             ["recompute_slack"] = options.RecomputeSlack,
             ["step_each_block"] = options.StepEachBlock,
+            ["clip_grad_norm"] = options.ClipGradNorm,
             ["init_copies_from_unit"] = options.InitializeCopiesFromUnit,
             ["units"] = model.Learner.Plan.UnitCount,
             ["seed"] = options.Seed,

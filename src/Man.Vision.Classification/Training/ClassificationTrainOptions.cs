@@ -69,6 +69,12 @@ public sealed record ClassificationTrainOptions
     /// </summary>
     public bool InitializeCopiesFromUnit { get; init; }
 
+    /// <summary>
+    /// Gradient clipping: each local block's gradients (all of them under e2e) scaled to at most this total 2-norm before
+    /// the optimizer step; null (the default): none. See <see cref="Man.Local.Training.TrainerOptions.MaxGradNorm"/>.
+    /// </summary>
+    public double? ClipGradNorm { get; init; }
+
     /// <summary>Step the optimizer after every block and free its gradients at once (see <see cref="Man.Local.Training.TrainerOptions.StepEachBlock"/>).</summary>
     public bool StepEachBlock { get; init; }
 
@@ -82,6 +88,8 @@ public sealed record ClassificationTrainOptions
         if (Epochs < 1) throw new ArgumentException($"--epochs must be at least 1 (got {Epochs}).");
         if (!(LearningRate > 0)) throw new ArgumentException($"--lr must be positive (got {LearningRate}).");
         if (FreezeAt < 0) throw new ArgumentException($"--freeze-at must be non-negative (got {FreezeAt}).");
+        if (ClipGradNorm is double clip && !(clip > 0 && double.IsFinite(clip)))
+            throw new ArgumentException($"--clip-grad-norm must be a positive finite norm (got {clip}).");
         if (BackboneLrScale < 0 || double.IsNaN(BackboneLrScale)) throw new ArgumentException($"--backbone-lr-scale must be non-negative (got {BackboneLrScale}).");
         if (Pretrained is not null && !File.Exists(Pretrained)) throw new FileNotFoundException($"--pretrained: no such file '{Pretrained}'.", Pretrained);
         if (WarmupEpochs < 0 || WarmupEpochs > Epochs) throw new ArgumentException($"--warmup-epochs must lie in [0, epochs] (got {WarmupEpochs}).");

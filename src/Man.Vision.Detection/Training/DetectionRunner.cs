@@ -137,6 +137,7 @@ public sealed class DetectionRunner
                 var sums = new double[model.Learner.Plan.K];
                 var named = new Dictionary<string, double>();
                 var stepTimes = new List<double>();
+                var gradNorms = new List<double[]>();
                 long seen = 0;
                 int b = 0;
                 StepResult? lastResult = null;
@@ -161,6 +162,7 @@ public sealed class DetectionRunner
                             throw;
                         }
                         stepTimes.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                        if (options.ClipGradNorm is not null) gradNorms.Add(trainer.LastGradNorms);
                         for (int k = 0; k < sums.Length; k++) sums[k] += lastResult.BlockLosses[k];
                         foreach (var (name, v) in lastResult.NamedLosses) named[name] = named.GetValueOrDefault(name) + v;
                         seen += batch.Count;
@@ -196,6 +198,10 @@ public sealed class DetectionRunner
                     Seconds = trainSeconds,
                     EvalSeconds = eval.Seconds,
                     SkippedSamples = loader.LastEpoch?.Skipped ?? 0,
+                    GradNormMedianPerBlock = options.ClipGradNorm is null ? null
+                        : Enumerable.Range(0, sums.Length).Select(k => Median(gradNorms.Select(g => g[k]).Where(double.IsFinite).ToList())).ToArray(),
+                    ClippedStepsPerBlock = options.ClipGradNorm is not double clip ? null
+                        : Enumerable.Range(0, sums.Length).Select(k => gradNorms.Count(g => g[k] > clip)).ToArray(),
                 };
                 trainer.Epoch = epoch + 1;
                 trainer.Save(last, meta);
@@ -230,6 +236,7 @@ public sealed class DetectionRunner
     private static TrainerOptions TrainerFor(DetectionTrainOptions options, DetectionModel model, int segment, long total, long warmup) => new()
     {
         LrScaleByName = EarlyBlockLrScale(model.Learner, options.EarlyLrScale),
+        MaxGradNorm = options.ClipGradNorm,
         Optimizer = OptimizerKind.Sgd,
         Momentum = options.Momentum,
         Nesterov = false,
@@ -343,6 +350,7 @@ public sealed class DetectionRunner
             ["aux_head"] = options.AuxHead,
             ["aux_min_stride"] = options.AuxMinStride,
             ["early_lr_scale"] = options.EarlyLrScale,
+            ["clip_grad_norm"] = options.ClipGradNorm,
             ["init_copies_from_unit"] = options.InitializeCopiesFromUnit,
             ["pretrained"] = options.Pretrained,
             ["seed"] = options.Seed,

@@ -95,6 +95,13 @@ public sealed record DetectionTrainOptions
     public double EarlyLrScale { get; init; } = 1.0;
 
     /// <summary>
+    /// Gradient clipping: each local block's gradients (all of them under e2e) scaled to at most this total 2-norm
+    /// before the optimizer step, as detectron2's <c>SOLVER.CLIP_GRADIENTS</c> (type "norm"); null (the default, as
+    /// torchvision's reference): none. See <see cref="Man.Local.Training.TrainerOptions.MaxGradNorm"/>.
+    /// </summary>
+    public double? ClipGradNorm { get; init; }
+
+    /// <summary>
     /// MAN/MAN++: start each early block's LB and EMA copies from the (pretrained) weights of the unit they copy instead of
     /// fresh initialisation (the reference code's choice); see <see cref="LocalLearningOptions.InitializeCopiesFromUnit"/>.
     /// </summary>
@@ -188,6 +195,8 @@ public sealed record DetectionTrainOptions
         if (MaxSize < MinSize) throw new ArgumentException($"--max-size ({MaxSize}) must be at least --min-size ({MinSize}).");
         if (AuxMinStride < 1) throw new ArgumentException($"--aux-min-stride must be positive (got {AuxMinStride}).");
         LocalLearning.AuxHeadOptions.Parse(AuxHead, AuxMinStride);
+        if (ClipGradNorm is double clip && !(clip > 0 && double.IsFinite(clip)))
+            throw new ArgumentException($"--clip-grad-norm must be a positive finite norm (got {clip}).");
         if (!(EarlyLrScale >= 0 && double.IsFinite(EarlyLrScale))) throw new ArgumentException($"--early-lr-scale must be a finite non-negative number (got {EarlyLrScale}).");
         if (EarlyLrScale != 1.0 && (Method == LocalMethod.E2E || K < 2))
             throw new ArgumentException($"--early-lr-scale {EarlyLrScale} applies to the early blocks of local learning; method {Method.Name()} with K = {K} has none.");

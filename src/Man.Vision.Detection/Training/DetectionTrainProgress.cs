@@ -63,4 +63,13 @@ public sealed record DetectionEpochMetrics
 
     /// <summary>Samples left out as bad input during the epoch (under <c>--on-bad skip</c>).</summary>
     public int SkippedSamples { get; init; }
+
+    /// <summary>
+    /// With <c>--clip-grad-norm</c>: each block's median gradient norm over the epoch's steps, before clipping (null without
+    /// clipping). Shows how far the bound is from a typical step.
+    /// </summary>
+    public double[]? GradNormMedianPerBlock { get; init; }
+
+    /// <summary>With <c>--clip-grad-norm</c>: how many of the epoch's steps clipped each block's gradients (null without clipping).</summary>
+    public int[]? ClippedStepsPerBlock { get; init; }
 }

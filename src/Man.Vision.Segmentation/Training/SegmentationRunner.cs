@@ -75,6 +75,7 @@ public sealed class SegmentationRunner
                 WarmupSteps = Math.Min(options.WarmupSteps, total),
             },
             Seed = options.Seed,
+            MaxGradNorm = options.ClipGradNorm,
         };
         using var trainer = new LocalTrainer<Tensor>(segmenter.Learner, trainerOptions);
         var meta = segmenter.Meta(data.Spec);
@@ -253,6 +254,7 @@ public sealed class SegmentationRunner
             ["lr"] = options.LearningRate,
             ["weight_decay"] = options.WeightDecay,
             ["seed"] = options.Seed,
+            ["clip_grad_norm"] = options.ClipGradNorm,
             ["epochs_planned"] = options.Epochs,
             ["max_batches_per_epoch"] = options.MaxBatchesPerEpoch,
             ["eval"] = options.EvalWindow is { } w ? $"slide {w.CropHeight}x{w.CropWidth} stride {w.StrideHeight}x{w.StrideWidth}" : "whole",

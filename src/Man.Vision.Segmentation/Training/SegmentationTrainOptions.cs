@@ -73,6 +73,12 @@ public sealed record SegmentationTrainOptions
     /// <summary>Linear warm-up steps before the poly decay.</summary>
     public long WarmupSteps { get; init; }
 
+    /// <summary>
+    /// Gradient clipping: each local block's gradients (all of them under e2e) scaled to at most this total 2-norm before
+    /// the optimizer step; null (the default): none. See <see cref="Man.Local.Training.TrainerOptions.MaxGradNorm"/>.
+    /// </summary>
+    public double? ClipGradNorm { get; init; }
+
     /// <summary>EMA momentum of MAN/MAN++.</summary>
     public double EmaMomentum { get; init; } = 0.995;
 
@@ -137,6 +143,8 @@ public sealed record SegmentationTrainOptions
         if (Momentum is < 0 or >= 1) throw new ArgumentException($"--momentum must lie in [0, 1) (got {Momentum}).");
         if (WeightDecay < 0) throw new ArgumentException($"--weight-decay must be non-negative (got {WeightDecay}).");
         if (!(PolyPower > 0)) throw new ArgumentException($"The poly power must be positive (got {PolyPower}).");
+        if (ClipGradNorm is double clip && !(clip > 0 && double.IsFinite(clip)))
+            throw new ArgumentException($"--clip-grad-norm must be a positive finite norm (got {clip}).");
         if (WarmupSteps < 0) throw new ArgumentException($"--warmup-iters must be non-negative (got {WarmupSteps}).");
         if (EmaMomentum is < 0 or > 1) throw new ArgumentException($"--ema-momentum must lie in [0, 1] (got {EmaMomentum}).");
         if (MaxBatchesPerEpoch < 0) throw new ArgumentException($"--max-batches must be non-negative (got {MaxBatchesPerEpoch}).");

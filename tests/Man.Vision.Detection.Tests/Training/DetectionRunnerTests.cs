@@ -66,6 +66,45 @@ public sealed class DetectionRunnerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void GradientClippingBoundsEachBlocksStepAndIsRecorded()
+    {
+        // One plain SGD step (no momentum, weight decay or warm-up): each block moves by lr × its clipped gradient,
+        // so the whole step is at most sqrt(K) · lr · max; without clipping the same step is far longer.
+        const double lr = 0.01, max = 0.1;
+        var options = TinyDetectionRun.Options(LocalMethod.ManPlusPlus, 4, epochs: 1) with
+        {
+            MaxBatchesPerEpoch = 1, MaxEvalImages = 1, WarmupIterations = 0, Momentum = 0, WeightDecay = 0, LearningRate = lr,
+        };
+        double StepLength(double? clip, out JObject metrics)
+        {
+            string run = TinyDetectionRun.RunDir("clip");
+            new DetectionRunner().Train(options with { ClipGradNorm = clip }, TinyDetectionRun.Source, run, resume: false, CPU);
+            metrics = JObject.Parse(File.ReadAllText(Path.Combine(run, DetectionRunner.MetricsFile)));
+            using var trained = DetectionModel.Load(Path.Combine(run, DetectionRunner.LastCheckpoint));
+            using var initial = DetectionModel.Create(trained.Config, options.Seed);
+            var before = initial.Learner.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+            double sq = 0;
+            foreach (var (name, p) in trained.Learner.named_parameters())
+                if (p.requires_grad) sq += (p - before[name]).pow(2).sum().item<float>();
+            Directory.Delete(run, recursive: true);
+            return Math.Sqrt(sq);
+        }
+        double clipped = StepLength(max, out var clippedMetrics), free = StepLength(null, out var freeMetrics);
+        output.WriteLine($"step length clipped {clipped:G4}, unclipped {free:G4}");
+        Assert.Equal(max, clippedMetrics.Value<double>("clip_grad_norm"));
+        Assert.Equal(JTokenType.Null, freeMetrics["clip_grad_norm"]!.Type);
+        // The epoch reports each block's gradient norm before clipping and how many steps clipped it (one step, all four).
+        var epoch = clippedMetrics["epochs"]![0]!;
+        Assert.Equal([1, 1, 1, 1], epoch["ClippedStepsPerBlock"]!.ToObject<int[]>()!);
+        Assert.All(epoch["GradNormMedianPerBlock"]!.ToObject<double[]>()!, n => Assert.True(n > max, $"norm {n}"));
+        Assert.Equal(JTokenType.Null, freeMetrics["epochs"]![0]!["ClippedStepsPerBlock"]!.Type);
+        Assert.InRange(clipped, lr * max, 2 * lr * max * 1.001); // ≤ sqrt(4) · lr · max (float32 rounding aside); at least one block is clipped
+        Assert.True(free > 10 * clipped, $"unclipped step {free} against clipped {clipped}");
+        Assert.Throws<ArgumentException>(() => (options with { ClipGradNorm = 0 }).Validate());
+        Assert.Throws<ArgumentException>(() => (options with { ClipGradNorm = double.PositiveInfinity }).Validate());
+    }
+
+    [Fact]
     public void AZeroEarlyLrScaleKeepsTheEarlyBlocksWeightsButTrainsTheRest()
     {
         var options = TinyDetectionRun.Options(LocalMethod.ManPlusPlus, 4, epochs: 1) with { MaxBatchesPerEpoch = 2, MaxEvalImages = 2, WarmupIterations = 1, EarlyLrScale = 0 };
