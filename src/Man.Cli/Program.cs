@@ -27,6 +27,7 @@ public static class Program
         root.Subcommands.Add(predict);
         root.Subcommands.Add(BenchCommands.Create());
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(DataCommands.Create());
         root.Subcommands.Add(WeightsCommands.Create());
         return root;

@@ -77,6 +77,14 @@ public sealed class ClassifyCliTests : IDisposable
         Assert.True(code == 0, err);
         Assert.Equal(acc, JObject.Parse(File.ReadAllText(json)).Value<double>("accuracy"), 6);
 
+        // report reads the run's metrics.json: its final top-1 is the epoch's test accuracy.
+        string report = Path.Combine(dir, "report.json");
+        (code, _, err) = CliRunner.Run("report", run, "--json", report);
+        Assert.True(code == 0, err);
+        var group = JObject.Parse(File.ReadAllText(report))["groups"]![0]!;
+        Assert.Equal("manpp K=4", group.Value<string>("label"));
+        Assert.Equal(acc, group["runs"]![0]!.Value<double>("final"), 9);
+
         File.WriteAllText(Path.Combine(dir, "foreign.ckpt"), "not a checkpoint");
         (code, _, err) = CliRunner.Run("eval", "classify", "--checkpoint", Path.Combine(dir, "foreign.ckpt"));
         Assert.Equal(2, code);

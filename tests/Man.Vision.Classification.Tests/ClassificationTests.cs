@@ -111,6 +111,34 @@ public sealed class ClassificationTests : IDisposable
     }
 
     [Fact]
+    public void Gradient_clipping_is_reported_per_block_each_epoch_and_a_bound_no_step_reaches_changes_nothing()
+    {
+        using var scope = NewDisposeScope();
+        var (train, test) = ClassificationData.Open("synth", 64, seed: 0, trainSize: 256, workers: 1, testSize: 256);
+        var options = new ClassificationTrainOptions { Arch = "resnet32", Method = LocalMethod.ManPlusPlus, K = 4, Epochs = 1, LearningRate = 0.05, MaxBatchesPerEpoch = 2 };
+        var free = new ClassificationRunner().Train(options, train, test, Path.Combine(dir, "free"), resume: false, CPU).Single();
+        var loose = new ClassificationRunner().Train(options with { ClipGradNorm = 1e9 }, train, test, Path.Combine(dir, "loose"), resume: false, CPU).Single();
+        var tight = new ClassificationRunner().Train(options with { ClipGradNorm = 1e-3 }, train, test, Path.Combine(dir, "tight"), resume: false, CPU).Single();
+
+        Assert.Null(free.GradNormMedianPerBlock);
+        Assert.Null(free.ClippedStepsPerBlock);
+        // A bound above every norm: the run is the unclipped one to the bit, no step counts as clipped, each block has a norm.
+        Assert.Equal(free.TrainLossPerBlock, loose.TrainLossPerBlock);
+        Assert.Equal(free.TestAccuracy, loose.TestAccuracy);
+        Assert.Equal([0, 0, 0, 0], loose.ClippedStepsPerBlock!);
+        Assert.All(loose.GradNormMedianPerBlock!, n => Assert.True(n > 1e-3 && double.IsFinite(n), $"norm {n}"));
+        // A bound below every norm clips all four blocks at both steps, and the second step then starts elsewhere.
+        Assert.Equal([2, 2, 2, 2], tight.ClippedStepsPerBlock!);
+        Assert.Equal(loose.GradNormMedianPerBlock!.Length, tight.GradNormMedianPerBlock!.Length);
+        Assert.NotEqual(free.TrainLossPerBlock, tight.TrainLossPerBlock);
+
+        var doc = Newtonsoft.Json.Linq.JObject.Parse(File.ReadAllText(Path.Combine(dir, "tight", ClassificationRunner.MetricsFile)));
+        Assert.Equal(1e-3, doc.Value<double>("clip_grad_norm"));
+        Assert.Equal([2, 2, 2, 2], doc["epochs"]![0]!["ClippedStepsPerBlock"]!.Values<int>());
+        Assert.Equal(tight.GradNormMedianPerBlock, doc["epochs"]![0]!["GradNormMedianPerBlock"]!.Values<double>());
+    }
+
+    [Fact]
     public void Checkpoint_reloads_to_the_same_predictions_and_resume_continues_the_run()
     {
         using var scope = NewDisposeScope();

@@ -38,7 +38,7 @@ public static class ClassifyCommands
         var backboneLr = new Option<double>("--backbone-lr-scale") { Description = "Backbone learning rate relative to the heads.", DefaultValueFactory = _ => 1.0 };
         var recompute = new Option<bool>("--recompute") { Description = "Recompute early blocks after their auxiliary pass (lower peak memory for one more forward pass of those blocks); with --split balanced only the blocks that need it." };
         var recomputeSlack = new Option<double>("--recompute-slack") { Description = "With --recompute and --split balanced: memory above the lowest reachable peak (a fraction) a block may use and keep its graph; less recomputes more.", DefaultValueFactory = _ => ClassificationModel.RecomputeSlack };
-        var clipGrad = new Option<double?>("--clip-grad-norm") { Description = "Clip each local block's gradients (all of them under e2e) to this total 2-norm before the optimizer step (default: none)." };
+        var clipGrad = CommonOptions.ClipGradNorm();
         var stepEach = new Option<bool>("--step-each-block") { Description = "Step the optimizer after every block and free its gradients at once (the same updates, less memory)." };
         var initCopies = new Option<bool>("--init-copies-from-unit") { Description = "MAN/MAN++: start the LB and EMA copies from the weights of the unit they copy (default: fresh initialisation, as the reference code)." };
         var common = CommonOptions.Create();

@@ -29,6 +29,16 @@ public sealed class CommonOptions
         return Devices.Resolve(r.GetValue(device)!);
     }
 
+    /// <summary>
+    /// The --clip-grad-norm option of the train commands (the three tasks' options validate it with
+    /// <c>TrainerOptions.CheckMaxGradNorm</c>); <paramref name="note"/> is added to the description.
+    /// </summary>
+    public static Option<double?> ClipGradNorm(string note = "") => new("--clip-grad-norm")
+    {
+        Description = "Clip each local block's gradients (all of them under e2e) to this total 2-norm before the optimizer step ("
+            + (note.Length > 0 ? note + "; " : "") + "default: none).",
+    };
+
     /// <summary>The --workers value.</summary>
     public int Workers(ParseResult r) => Math.Max(1, r.GetValue(workers));
 }

@@ -45,7 +45,7 @@ public static class DetectCommands
         var auxHead = new Option<string>("--aux-head") { Description = "Auxiliary head of early blocks under local learning: dense (RetinaNet-style, as the MAN++ code) | rcnn (one-level Faster R-CNN at the block's stride).", DefaultValueFactory = _ => "dense" };
         var auxMinStride = new Option<int>("--aux-min-stride") { Description = "The dense auxiliary head pools finer block features to this stride.", DefaultValueFactory = _ => 16 };
         var earlyLr = new Option<double>("--early-lr-scale") { Description = "Learning-rate multiplier for the early blocks' backbone units under local learning (their auxiliary heads and the last block keep the full rate).", DefaultValueFactory = _ => 1.0 };
-        var clipGrad = new Option<double?>("--clip-grad-norm") { Description = "Clip each local block's gradients (all of them under e2e) to this total 2-norm before the optimizer step (detectron2's CLIP_GRADIENTS, type norm; default: none, as torchvision)." };
+        var clipGrad = CommonOptions.ClipGradNorm("detectron2's CLIP_GRADIENTS, type norm; none in torchvision");
         var initCopies = new Option<bool>("--init-copies-from-unit") { Description = "MAN/MAN++: start the LB and EMA copies from the (pretrained) weights of the unit they copy (default: fresh initialisation, as the reference code)." };
         var returned = new Option<string?>("--returned-layers") { Description = "ResNet stages feeding the FPN, as torchvision's returned_layers: 1,2,3,4 (c2..c5, the default) or 2,3,4 (c3..c5, RetinaNet's form; anchors 32..256 px)." };
         var jitter = new Option<bool>("--jitter") { Description = "Photometric jitter in training (off in torchvision's reference)." };

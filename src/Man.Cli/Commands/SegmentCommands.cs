@@ -31,7 +31,7 @@ public static class SegmentCommands
         var batch = new Option<int>("--batch-size") { DefaultValueFactory = _ => 8 };
         var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 0.01 };
         var wd = new Option<double>("--weight-decay") { DefaultValueFactory = _ => 1e-4 };
-        var clipGrad = new Option<double?>("--clip-grad-norm") { Description = "Clip each local block's gradients (all of them under e2e) to this total 2-norm before the optimizer step (default: none)." };
+        var clipGrad = CommonOptions.ClipGradNorm();
         var warmup = new Option<long>("--warmup-iters") { DefaultValueFactory = _ => 0 };
         var minScale = new Option<double>("--min-scale") { DefaultValueFactory = _ => 0.5 };
         var maxScale = new Option<double>("--max-scale") { DefaultValueFactory = _ => 2.0 };

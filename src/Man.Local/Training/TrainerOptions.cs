@@ -62,7 +62,13 @@ public sealed record TrainerOptions
         Schedule.Validate();
         if (Momentum is < 0 or >= 1) throw new ArgumentException($"Momentum must lie in [0, 1) (got {Momentum}).");
         if (WeightDecay < 0) throw new ArgumentException($"WeightDecay must be non-negative (got {WeightDecay}).");
-        if (MaxGradNorm is double c && !(c > 0 && double.IsFinite(c)))
-            throw new ArgumentException($"MaxGradNorm (gradient clipping) must be a positive finite norm (got {c}).");
+        CheckMaxGradNorm(MaxGradNorm, "MaxGradNorm (gradient clipping)");
+    }
+
+    /// <summary>Throws unless a clipping bound is null (no clipping) or a positive finite norm; the message names it as <paramref name="name"/>.</summary>
+    public static void CheckMaxGradNorm(double? value, string name)
+    {
+        if (value is double c && !(c > 0 && double.IsFinite(c)))
+            throw new ArgumentException($"{name} must be a positive finite norm (got {c}).");
     }
 }

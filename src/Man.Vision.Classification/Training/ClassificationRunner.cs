@@ -95,6 +95,7 @@ public sealed class ClassificationRunner
             var sums = new double[model.Learner.Plan.K];
             model.Task.Head.ResetTrainAccuracy();
             var stepTimes = new List<double>();
+            var gradNorms = new GradNormLog(sums.Length, options.ClipGradNorm);
             long seen = 0;
             int b = 0;
             StepResult? lastResult = null;
@@ -117,6 +118,7 @@ public sealed class ClassificationRunner
                         throw;
                     }
                     stepTimes.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                    gradNorms.Add(trainer.LastGradNorms);
                     for (int k = 0; k < sums.Length; k++) sums[k] += lastResult.BlockLosses[k];
                     seen += batch.Count;
                     b++;
@@ -137,7 +139,9 @@ public sealed class ClassificationRunner
                 TestAccuracy = eval?.Accuracy,
                 TestLoss = eval?.Loss,
                 TrainAccuracy = model.Task.Head.TrainAccuracy,
-                StepTimeMsMedian = Median(stepTimes),
+                StepTimeMsMedian = RunStatistics.Median(stepTimes),
+                GradNormMedianPerBlock = gradNorms.MedianPerBlock(),
+                ClippedStepsPerBlock = gradNorms.ClippedStepsPerBlock(),
                 ImagesPerSecond = seen / Math.Max(1e-9, epochClock.Elapsed.TotalSeconds),
                 PeakRssMiB = Memory.PeakRssMiB(),
                 LearningRate = trainer.CurrentLr,
@@ -223,10 +227,4 @@ public sealed class ClassificationRunner
         File.Move(tmp, path, overwrite: true);
     }
 
-    private static double Median(List<double> values)
-    {
-        if (values.Count == 0) return double.NaN;
-        var sorted = values.OrderBy(v => v).ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : 0.5 * (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]);
-    }
 }

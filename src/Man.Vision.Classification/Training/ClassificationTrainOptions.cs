@@ -88,8 +88,7 @@ public sealed record ClassificationTrainOptions
         if (Epochs < 1) throw new ArgumentException($"--epochs must be at least 1 (got {Epochs}).");
         if (!(LearningRate > 0)) throw new ArgumentException($"--lr must be positive (got {LearningRate}).");
         if (FreezeAt < 0) throw new ArgumentException($"--freeze-at must be non-negative (got {FreezeAt}).");
-        if (ClipGradNorm is double clip && !(clip > 0 && double.IsFinite(clip)))
-            throw new ArgumentException($"--clip-grad-norm must be a positive finite norm (got {clip}).");
+        TrainerOptions.CheckMaxGradNorm(ClipGradNorm, "--clip-grad-norm");
         if (BackboneLrScale < 0 || double.IsNaN(BackboneLrScale)) throw new ArgumentException($"--backbone-lr-scale must be non-negative (got {BackboneLrScale}).");
         if (Pretrained is not null && !File.Exists(Pretrained)) throw new FileNotFoundException($"--pretrained: no such file '{Pretrained}'.", Pretrained);
         if (WarmupEpochs < 0 || WarmupEpochs > Epochs) throw new ArgumentException($"--warmup-epochs must lie in [0, epochs] (got {WarmupEpochs}).");

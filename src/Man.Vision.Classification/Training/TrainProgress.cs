@@ -28,6 +28,15 @@ public sealed record EpochMetrics
     public double PeakRssMiB { get; init; }
     public double LearningRate { get; init; }
     public double Seconds { get; init; }
+
+    /// <summary>
+    /// With <c>--clip-grad-norm</c>: each block's median gradient norm over the epoch's steps, before clipping (null without
+    /// clipping).
+    /// </summary>
+    public double[]? GradNormMedianPerBlock { get; init; }
+
+    /// <summary>With <c>--clip-grad-norm</c>: how many of the epoch's steps clipped each block's gradients (null without clipping).</summary>
+    public int[]? ClippedStepsPerBlock { get; init; }
 }
 
 /// <summary>Accuracy and loss of a model on a data set.</summary>

@@ -137,7 +137,7 @@ public sealed class DetectionRunner
                 var sums = new double[model.Learner.Plan.K];
                 var named = new Dictionary<string, double>();
                 var stepTimes = new List<double>();
-                var gradNorms = new List<double[]>();
+                var gradNorms = new GradNormLog(sums.Length, options.ClipGradNorm);
                 long seen = 0;
                 int b = 0;
                 StepResult? lastResult = null;
@@ -162,7 +162,7 @@ public sealed class DetectionRunner
                             throw;
                         }
                         stepTimes.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
-                        if (options.ClipGradNorm is not null) gradNorms.Add(trainer.LastGradNorms);
+                        gradNorms.Add(trainer.LastGradNorms);
                         for (int k = 0; k < sums.Length; k++) sums[k] += lastResult.BlockLosses[k];
                         foreach (var (name, v) in lastResult.NamedLosses) named[name] = named.GetValueOrDefault(name) + v;
                         seen += batch.Count;
@@ -191,17 +191,15 @@ public sealed class DetectionRunner
                     VocAp50Voc07 = eval.Voc?["mAP07"],
                     EvalImages = eval.Images,
                     Steps = b,
-                    StepTimeMsMedian = Median(stepTimes),
+                    StepTimeMsMedian = RunStatistics.Median(stepTimes),
                     ImagesPerSecond = seen / Math.Max(1e-9, trainSeconds),
                     PeakRssMiB = Memory.PeakRssMiB(),
                     LearningRate = trainer.CurrentLr,
                     Seconds = trainSeconds,
                     EvalSeconds = eval.Seconds,
                     SkippedSamples = loader.LastEpoch?.Skipped ?? 0,
-                    GradNormMedianPerBlock = options.ClipGradNorm is null ? null
-                        : Enumerable.Range(0, sums.Length).Select(k => Median(gradNorms.Select(g => g[k]).Where(double.IsFinite).ToList())).ToArray(),
-                    ClippedStepsPerBlock = options.ClipGradNorm is not double clip ? null
-                        : Enumerable.Range(0, sums.Length).Select(k => gradNorms.Count(g => g[k] > clip)).ToArray(),
+                    GradNormMedianPerBlock = gradNorms.MedianPerBlock(),
+                    ClippedStepsPerBlock = gradNorms.ClippedStepsPerBlock(),
                 };
                 trainer.Epoch = epoch + 1;
                 trainer.Save(last, meta);
@@ -366,10 +364,4 @@ public sealed class DetectionRunner
         File.Move(tmp, path, overwrite: true);
     }
 
-    private static double Median(List<double> values)
-    {
-        if (values.Count == 0) return double.NaN;
-        var sorted = values.OrderBy(v => v).ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : 0.5 * (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]);
-    }
 }

@@ -1,4 +1,5 @@
 using Man.Local;
+using Man.Local.Training;
 using Man.Vision.Backbones.ResNets;
 
 namespace Man.Vision.Detection.Training;
@@ -195,8 +196,7 @@ public sealed record DetectionTrainOptions
         if (MaxSize < MinSize) throw new ArgumentException($"--max-size ({MaxSize}) must be at least --min-size ({MinSize}).");
         if (AuxMinStride < 1) throw new ArgumentException($"--aux-min-stride must be positive (got {AuxMinStride}).");
         LocalLearning.AuxHeadOptions.Parse(AuxHead, AuxMinStride);
-        if (ClipGradNorm is double clip && !(clip > 0 && double.IsFinite(clip)))
-            throw new ArgumentException($"--clip-grad-norm must be a positive finite norm (got {clip}).");
+        TrainerOptions.CheckMaxGradNorm(ClipGradNorm, "--clip-grad-norm");
         if (!(EarlyLrScale >= 0 && double.IsFinite(EarlyLrScale))) throw new ArgumentException($"--early-lr-scale must be a finite non-negative number (got {EarlyLrScale}).");
         if (EarlyLrScale != 1.0 && (Method == LocalMethod.E2E || K < 2))
             throw new ArgumentException($"--early-lr-scale {EarlyLrScale} applies to the early blocks of local learning; method {Method.Name()} with K = {K} has none.");

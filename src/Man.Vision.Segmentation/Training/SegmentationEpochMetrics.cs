@@ -35,6 +35,15 @@ public sealed record SegmentationEpochMetrics
     /// <summary>Median time of a training step in milliseconds.</summary>
     [JsonProperty("step_time_ms_median")] public double StepTimeMsMedian { get; init; }
 
+    /// <summary>
+    /// With <c>--clip-grad-norm</c>: each block's median gradient norm over the epoch's steps, before clipping (null without
+    /// clipping).
+    /// </summary>
+    [JsonProperty("grad_norm_median_per_block")] public double[]? GradNormMedianPerBlock { get; init; }
+
+    /// <summary>With <c>--clip-grad-norm</c>: how many of the epoch's steps clipped each block's gradients (null without clipping).</summary>
+    [JsonProperty("clipped_steps_per_block")] public int[]? ClippedStepsPerBlock { get; init; }
+
     /// <summary>Training images per second over the epoch (data waits included).</summary>
     [JsonProperty("images_per_second")] public double ImagesPerSecond { get; init; }
 

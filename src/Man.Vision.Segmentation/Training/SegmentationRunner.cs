@@ -100,6 +100,7 @@ public sealed class SegmentationRunner
             var sums = new double[segmenter.Learner.Plan.K];
             var named = new Dictionary<string, double>();
             var stepTimes = new List<double>();
+            var gradNorms = new GradNormLog(sums.Length, options.ClipGradNorm);
             long seen = 0;
             int b = 0;
             StepResult? lastResult = null;
@@ -122,6 +123,7 @@ public sealed class SegmentationRunner
                         throw;
                     }
                     stepTimes.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                    gradNorms.Add(trainer.LastGradNorms);
                     for (int k = 0; k < sums.Length; k++) sums[k] += lastResult.BlockLosses[k];
                     foreach (var (name, v) in lastResult.NamedLosses) named[name] = named.GetValueOrDefault(name) + v;
                     seen += batch.Count;
@@ -150,7 +152,9 @@ public sealed class SegmentationRunner
                 MAcc = Finite(eval?.MAcc),
                 IoU = eval is null ? null : eval.ClassNames.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => Finite(eval.IoU[p.i])),
                 Acc = eval is null ? null : eval.ClassNames.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => Finite(eval.Acc[p.i])),
-                StepTimeMsMedian = Median(stepTimes),
+                StepTimeMsMedian = RunStatistics.Median(stepTimes),
+                GradNormMedianPerBlock = gradNorms.MedianPerBlock(),
+                ClippedStepsPerBlock = gradNorms.ClippedStepsPerBlock(),
                 ImagesPerSecond = seen / Math.Max(1e-9, trainSeconds),
                 PeakRssMiB = Memory.PeakRssMiB(),
                 LearningRate = trainer.CurrentLr,
@@ -273,10 +277,4 @@ public sealed class SegmentationRunner
 
     private static double? Finite(double? v) => v is double d && !double.IsNaN(d) ? d : null;
 
-    private static double Median(List<double> values)
-    {
-        if (values.Count == 0) return double.NaN;
-        var sorted = values.OrderBy(v => v).ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : 0.5 * (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]);
-    }
 }

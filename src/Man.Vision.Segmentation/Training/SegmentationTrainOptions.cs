@@ -1,4 +1,5 @@
 using Man.Local;
+using Man.Local.Training;
 using Man.Vision.Backbones.ResNets;
 using Man.Vision.Segmentation.Inference;
 using Man.Vision.Segmentation.Losses;
@@ -143,8 +144,7 @@ public sealed record SegmentationTrainOptions
         if (Momentum is < 0 or >= 1) throw new ArgumentException($"--momentum must lie in [0, 1) (got {Momentum}).");
         if (WeightDecay < 0) throw new ArgumentException($"--weight-decay must be non-negative (got {WeightDecay}).");
         if (!(PolyPower > 0)) throw new ArgumentException($"The poly power must be positive (got {PolyPower}).");
-        if (ClipGradNorm is double clip && !(clip > 0 && double.IsFinite(clip)))
-            throw new ArgumentException($"--clip-grad-norm must be a positive finite norm (got {clip}).");
+        TrainerOptions.CheckMaxGradNorm(ClipGradNorm, "--clip-grad-norm");
         if (WarmupSteps < 0) throw new ArgumentException($"--warmup-iters must be non-negative (got {WarmupSteps}).");
         if (EmaMomentum is < 0 or > 1) throw new ArgumentException($"--ema-momentum must lie in [0, 1] (got {EmaMomentum}).");
         if (MaxBatchesPerEpoch < 0) throw new ArgumentException($"--max-batches must be non-negative (got {MaxBatchesPerEpoch}).");

@@ -86,6 +86,33 @@ public sealed class SegmentationRunnerTests : IDisposable
     }
 
     [Fact]
+    public void Gradient_clipping_is_reported_per_block_each_epoch_and_a_bound_no_step_reaches_changes_nothing()
+    {
+        var data = Synth();
+        var options = Tiny() with { Epochs = 1, EvalEvery = 0 };
+        var free = new SegmentationRunner().Train(options, data, Path.Combine(dir, "free"), resume: false, CPU).Single();
+        var loose = new SegmentationRunner().Train(options with { ClipGradNorm = 1e9 }, data, Path.Combine(dir, "loose"), resume: false, CPU).Single();
+        var tight = new SegmentationRunner().Train(options with { ClipGradNorm = 1e-4 }, data, Path.Combine(dir, "tight"), resume: false, CPU).Single();
+
+        Assert.Null(free.GradNormMedianPerBlock);
+        Assert.Null(free.ClippedStepsPerBlock);
+        // A bound above every norm: the unclipped run to the bit, no clipped step, a finite norm for each of the four blocks.
+        Assert.Equal(free.TrainLossPerBlock, loose.TrainLossPerBlock);
+        Assert.Equal([0, 0, 0, 0], loose.ClippedStepsPerBlock!);
+        Assert.All(loose.GradNormMedianPerBlock!, n => Assert.True(n > 1e-4 && double.IsFinite(n), $"norm {n}"));
+        // A bound below every norm clips every block at both steps and changes the second step.
+        Assert.Equal([2, 2, 2, 2], tight.ClippedStepsPerBlock!);
+        Assert.NotEqual(free.TrainLossPerBlock, tight.TrainLossPerBlock);
+
+        var doc = JObject.Parse(File.ReadAllText(Path.Combine(dir, "tight", SegmentationRunner.MetricsFile)));
+        Assert.Equal(1e-4, doc.Value<double>("clip_grad_norm"));
+        var epoch = doc["epochs"]![0]!;
+        Assert.Equal([2, 2, 2, 2], epoch["clipped_steps_per_block"]!.Values<int>());
+        Assert.Equal(tight.GradNormMedianPerBlock, epoch["grad_norm_median_per_block"]!.Values<double>());
+        Assert.Equal(JTokenType.Null, JObject.Parse(File.ReadAllText(Path.Combine(dir, "free", SegmentationRunner.MetricsFile)))["epochs"]![0]!["clipped_steps_per_block"]!.Type);
+    }
+
+    [Fact]
     public void A_non_finite_loss_stops_the_run_with_metrics_written_and_the_last_good_checkpoint_kept()
     {
         var data = Synth();
