@@ -135,10 +135,11 @@ public static class DetectionData
         }
         if (!Directory.Exists(path))
             throw new BadInputException("missing-data", path, "neither a COCO json file nor a folder");
-        var jsons = new[] { Path.Combine(path, "annotations"), path }.Where(Directory.Exists)
+        // COCO's annotations/ folder, or coco/ next to VOC-style JPEGImages/ (the layout `data synth` writes).
+        var jsons = new[] { Path.Combine(path, "annotations"), Path.Combine(path, "coco"), path }.Where(Directory.Exists)
             .SelectMany(d => Directory.GetFiles(d, "instances_*.json")).Order(StringComparer.Ordinal).ToList();
         if (jsons.Count == 0)
-            throw new BadInputException("missing-annotations", path, "no instances_*.json in the folder or its annotations/ folder");
+            throw new BadInputException("missing-annotations", path, "no instances_*.json in the folder or its annotations/ or coco/ folder");
         string? trainJson = jsons.FirstOrDefault(j => Path.GetFileName(j).Contains("train", StringComparison.OrdinalIgnoreCase));
         string? valJson = jsons.FirstOrDefault(j => Path.GetFileName(j).Contains("val", StringComparison.OrdinalIgnoreCase));
         trainJson ??= valJson ?? jsons[0];
@@ -175,13 +176,15 @@ public static class DetectionData
         string stem = Path.GetFileNameWithoutExtension(json);
         string split = stem.StartsWith("instances_", StringComparison.Ordinal) ? stem["instances_".Length..] : stem;
         var parents = new List<string> { dir };
-        if (Path.GetFileName(dir).Equals("annotations", StringComparison.OrdinalIgnoreCase) && Path.GetDirectoryName(dir) is string up) parents.Add(up);
+        if (Path.GetFileName(dir) is var name && (name.Equals("annotations", StringComparison.OrdinalIgnoreCase) || name.Equals("coco", StringComparison.OrdinalIgnoreCase))
+            && Path.GetDirectoryName(dir) is string up) parents.Add(up);
         var candidates = new List<string>();
         foreach (var p in parents)
         {
             candidates.Add(Path.Combine(p, split));
             candidates.Add(Path.Combine(p, "images", split));
             candidates.Add(Path.Combine(p, "images"));
+            candidates.Add(Path.Combine(p, "JPEGImages"));
             candidates.Add(p);
             candidates.AddRange(Directory.GetDirectories(p).Order(StringComparer.Ordinal));
         }
