@@ -27,12 +27,12 @@ public static class ReportCommand
         cmd.SetAction(r => CliErrors.Run(() =>
         {
             var paths = r.GetValue(runs)!;
-            var first = paths.Select(run => RunReport.Load(run, null, r.GetValue(epoch))).ToList();
-            if (first.Select(s => s.Task).Distinct().Count() > 1)
-                throw new ArgumentException($"the runs are of different tasks ({string.Join(", ", first.Select(s => $"{s.Name}: {s.Task}"))}); report one task at a time.");
-            // One metric for every run: --metric, or the first run's task default (VOC AP50 on VOC data, else the task's first).
+            var first = paths.Select(run => RunReport.Load(run, r.GetValue(metric), r.GetValue(epoch))).ToList();
+            RunReport.CheckOneTask(first);
+            // One metric for every run: --metric, or the first run's task default (VOC AP50 on VOC data, else the task's
+            // first); only runs read with another default are read again.
             string name = r.GetValue(metric) ?? first[0].Metric;
-            var summaries = paths.Select(run => RunReport.Load(run, name, r.GetValue(epoch))).ToList();
+            var summaries = first.Select((s, i) => s.Metric == name ? s : RunReport.Load(paths[i], name, r.GetValue(epoch))).ToList();
             var groups = RunReport.Group(summaries);
             var inv = CultureInfo.InvariantCulture;
             string F(double v, string fmt = "0.00") => double.IsFinite(v) ? v.ToString(fmt, inv) : "–";

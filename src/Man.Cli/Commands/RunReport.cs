@@ -147,11 +147,17 @@ public static class RunReport
         return v ?? double.NaN;
     }
 
+    /// <summary>Throws unless every run is of one task (the message names each run's task).</summary>
+    public static void CheckOneTask(IReadOnlyList<RunSummary> runs)
+    {
+        if (runs.Select(r => r.Task).Distinct().Count() > 1)
+            throw new ArgumentException($"the runs are of different tasks ({string.Join(", ", runs.Select(r => $"{r.Name}: {r.Task}"))}); report one task at a time.");
+    }
+
     /// <summary>Groups runs by their settings apart from the seed; e2e differences where there is exactly one e2e group.</summary>
     public static IReadOnlyList<RunGroup> Group(IReadOnlyList<RunSummary> runs)
     {
-        var tasks = runs.Select(r => r.Task).Distinct().ToList();
-        if (tasks.Count > 1) throw new ArgumentException($"the runs are of different tasks ({string.Join(", ", tasks)}); report one task at a time.");
+        CheckOneTask(runs);
         static string Key(RunSummary r) => string.Join("\n", r.Settings.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Key + "=" + p.Value));
         var sets = runs.GroupBy(Key).Select(g => g.OrderBy(r => r.Seed).ThenBy(r => r.Name, StringComparer.Ordinal).ToList()).ToList();
         // A label names method and K and the settings that tell the group from the other groups of that method and K.
