@@ -48,6 +48,10 @@ public static class Program
                 Console.Error.WriteLine($"error: MAN_MALLOC={other} is not a policy; use lean (default), trim or default.");
                 return 2;
         }
+        // Redirected to a file or pipe, Spectre's console is 80 columns wide and wraps every wide table (report's per-epoch
+        // curves, the per-block columns of train): use $COLUMNS when set, else 200.
+        if (Console.IsOutputRedirected)
+            Spectre.Console.AnsiConsole.Profile.Width = int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out int columns) && columns > 0 ? columns : 200;
         var parse = BuildRoot().Parse(args);
         return parse.Invoke();
     }

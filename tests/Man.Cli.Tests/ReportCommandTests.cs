@@ -99,6 +99,65 @@ public sealed class ReportCommandTests : IDisposable
     }
 
     [Fact]
+    public void Eval_files_replace_the_final_value_and_name_what_is_missing()
+    {
+        // Held-out evaluations as eval detect --json writes them (fractions; pycocotools' −1 for APl).
+        string Held(string run, double ap, double? voc = null)
+        {
+            var doc = new JObject { ["AP"] = ap, ["AP50"] = 2 * ap, ["APl"] = -1.0, ["images"] = 299, ["data"] = "coco:/held/instances_train.json" };
+            if (voc is double v) doc["VOC_AP50"] = v;
+            File.WriteAllText(Path.Combine(run, "heldout.json"), doc.ToString());
+            return run;
+        }
+        string[] runs =
+        [
+            Held(Detect("e2e-s0", "e2e", 1, 0, [0.10, 0.30]), 0.2435),
+            Held(Detect("e2e-s1", "e2e", 1, 1, [0.10, 0.31]), 0.2360),
+            Held(Detect("manpp-s0", "manpp", 4, 0, [0.10, 0.28]), 0.2208),
+            Held(Detect("manpp-s1", "manpp", 4, 1, [0.10, 0.29]), 0.2212),
+        ];
+        string json = Path.Combine(dir, "held.json");
+        var (code, _, err) = CliRunner.Run(["report", .. runs, "--eval", "heldout.json", "--json", json]);
+        Assert.True(code == 0, err);
+        var doc = JObject.Parse(File.ReadAllText(json));
+        var e2e = doc["groups"]![0]!;
+        var manpp = doc["groups"]![1]!;
+        // e2e: 24.35 and 23.60 → mean 23.975; MAN++ 22.08 and 22.12 → 22.10; paired −2.27 and −1.48 → −1.875, sd √(2·0.395²).
+        Assert.Equal(23.975, e2e.Value<double>("mean"), 9);
+        Assert.Equal(22.10, manpp.Value<double>("mean"), 9);
+        Assert.Equal(-1.875, manpp.Value<double>("delta_to_e2e"), 9);
+        Assert.Equal(-1.875, manpp["paired_delta_to_e2e"]!.Value<double>("mean"), 9);
+        Assert.Equal(Math.Sqrt(2 * 0.395 * 0.395), manpp["paired_delta_to_e2e"]!.Value<double>("std"), 9);
+        var run = e2e["runs"]![0]!;
+        Assert.Equal(Path.Combine(runs[0], "heldout.json"), run.Value<string>("final_from"));
+        Assert.Equal(30.0, run.Value<double>("best"), 9); // best stays the training-time curve's
+        // --metric reads the same key; −1 is no value.
+        (code, _, err) = CliRunner.Run(["report", .. runs, "--eval", "heldout.json", "--metric", "AP50", "--json", json]);
+        Assert.True(code == 0, err);
+        Assert.Equal(47.95, JObject.Parse(File.ReadAllText(json))["groups"]![0]!.Value<double>("mean"), 9);
+        (code, _, err) = CliRunner.Run(["report", runs[0], "--eval", "heldout.json", "--metric", "APl", "--json", json]);
+        Assert.True(code == 0, err);
+        Assert.Equal(JTokenType.Null, JObject.Parse(File.ReadAllText(json))["groups"]![0]!["mean"]!.Type);
+
+        (code, _, err) = CliRunner.Run(["report", runs[0], "--eval", "heldout.json", "--metric", "voc_ap50"]);
+        Assert.Equal(2, code);
+        Assert.Contains(Path.Combine(runs[0], "heldout.json") + ": no 'VOC_AP50' value for voc_ap50", err);
+        (code, _, err) = CliRunner.Run(["report", runs[0], "--eval", "other.json"]);
+        Assert.Equal(2, code);
+        Assert.Contains(Path.Combine(runs[0], "other.json") + ": no such file", err);
+        (code, _, err) = CliRunner.Run(["report", runs[0], "--eval", "heldout.json", "--epoch", "1"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--eval and --epoch both choose the compared value", err);
+        (code, _, err) = CliRunner.Run(["report", runs[0], "--eval", Path.Combine(runs[0], "heldout.json")]);
+        Assert.Equal(2, code);
+        Assert.Contains("--eval takes a file name inside each run folder", err);
+        File.WriteAllText(Path.Combine(runs[1], "heldout.json"), "{\"AP\": \"high\"}");
+        (code, _, err) = CliRunner.Run(["report", runs[1], "--eval", "heldout.json"]);
+        Assert.Equal(2, code);
+        Assert.Contains(Path.Combine(runs[1], "heldout.json") + ": 'AP' is not a number", err);
+    }
+
+    [Fact]
     public void Voc_runs_default_to_voc_ap50_and_unfinished_runs_are_marked()
     {
         string a = Detect("rac-e2e", "e2e", 1, 0, [0.2, 0.25], dataKind: "voc", voc: [0.5, 0.66]);

@@ -18,11 +18,16 @@ namespace Man.Cli.Commands;
 /// <param name="Stopped">The run stopped on a non-finite loss.</param>
 /// <param name="PeakRssMiB">Highest peak RSS over the epochs.</param>
 /// <param name="StepMsMedian">Median step time of the last epoch.</param>
+/// <param name="EvalPath">
+/// The evaluation json (<c>eval … --json</c>, e.g. of <c>last.ckpt</c> on a held-out set) the final value was read from,
+/// or null when it is the last evaluated epoch's.
+/// </param>
+/// <param name="EvalValue">The metric in that file (NaN where it has none, e.g. pycocotools' −1).</param>
 public sealed record RunSummary(string Name, string Path, string Task, string Method, int K, long Seed, string Metric, IReadOnlyDictionary<string, string> Settings,
-    double[] Curve, int EpochsPlanned, bool Stopped, double PeakRssMiB, double StepMsMedian)
+    double[] Curve, int EpochsPlanned, bool Stopped, double PeakRssMiB, double StepMsMedian, string? EvalPath = null, double EvalValue = double.NaN)
 {
-    /// <summary>The metric after the last evaluated epoch (NaN if none was evaluated).</summary>
-    public double Final => Curve.LastOrDefault(double.IsFinite, double.NaN);
+    /// <summary>The metric of the evaluation file if one was read, else after the last evaluated epoch (NaN if none was evaluated).</summary>
+    public double Final => EvalPath is not null ? EvalValue : Curve.LastOrDefault(double.IsFinite, double.NaN);
 
     /// <summary>The best evaluated value (NaN if none).</summary>
     public double Best => Curve.Where(double.IsFinite).DefaultIfEmpty(double.NaN).Max();
@@ -79,8 +84,16 @@ public static class RunReport
     /// <param name="run">A run folder or its metrics.json.</param>
     /// <param name="metric">The metric, or null for the task's default.</param>
     /// <param name="atEpoch">Compare after this epoch (1-based; the curve is cut there) instead of after the last.</param>
-    public static RunSummary Load(string run, string? metric, int? atEpoch = null)
+    /// <param name="evalFile">
+    /// A file name inside the run folder, written by <c>eval detect|segment|classify --json</c>: the final value is read from
+    /// it instead of from the last epoch (the curve stays the training-time one).
+    /// </param>
+    public static RunSummary Load(string run, string? metric, int? atEpoch = null, string? evalFile = null)
     {
+        if (evalFile is not null && atEpoch is not null)
+            throw new ArgumentException("--eval and --epoch both choose the compared value; give one of them.");
+        if (evalFile is not null && (evalFile.Length == 0 || System.IO.Path.IsPathRooted(evalFile)))
+            throw new ArgumentException($"--eval takes a file name inside each run folder, e.g. heldout.json (got '{evalFile}').");
         string path = File.Exists(run) ? run : System.IO.Path.Combine(run, "metrics.json");
         if (!File.Exists(path))
             throw new FileNotFoundException(Directory.Exists(run)
@@ -119,16 +132,56 @@ public static class RunReport
             // A null setting counts as one not given (older runs lack later options; both mean "off").
             var settings = doc.Properties().Where(p => !Bookkeeping.Contains(p.Name) && p.Value is JValue { Type: not JTokenType.Null })
                 .ToDictionary(p => p.Name, p => Convert.ToString(((JValue)p.Value).Value, CultureInfo.InvariantCulture) ?? "null");
-            return new RunSummary(System.IO.Path.GetFileName(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))) ?? run, path, task,
+            string folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
+            string? evalPath = evalFile is null ? null : System.IO.Path.Combine(folder, evalFile);
+            return new RunSummary(System.IO.Path.GetFileName(folder) ?? run, path, task,
                 doc.Value<string>("method") ?? "?", doc.Value<int?>("k") ?? 1, doc.Value<long?>("seed") ?? 0, metric, settings, curve,
                 planned, doc.Value<bool?>("stopped_on_non_finite_loss") ?? false,
                 epochs.Select(e => e.Value<double?>(peakKey) ?? double.NaN).DefaultIfEmpty(double.NaN).Max(),
-                epochs.Count > 0 ? epochs.Last!.Value<double?>(stepKey) ?? double.NaN : double.NaN);
+                epochs.Count > 0 ? epochs.Last!.Value<double?>(stepKey) ?? double.NaN : double.NaN,
+                evalPath, evalPath is null ? double.NaN : EvalValue(evalPath, task, metric));
         }
         catch (Exception e) when (e is InvalidCastException or FormatException or ArgumentException or NullReferenceException)
         {
             throw new InvalidDataException($"{path}: malformed epoch entry ({e.Message}).");
         }
+    }
+
+    /// <summary>
+    /// The metric in percent from an evaluation json: <c>eval detect --json</c> (COCO's 12 stats and VOC_AP50 /
+    /// VOC07_AP50 as fractions), <c>eval segment --json</c> (mIoU, aAcc, mAcc in %), <c>eval classify --json</c>
+    /// (accuracy in %).
+    /// </summary>
+    private static double EvalValue(string path, string task, string metric)
+    {
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{path}: no such file (--eval names a json that eval {task} --json wrote into each run folder).", path);
+        JObject doc;
+        try
+        {
+            doc = JObject.Parse(File.ReadAllText(path));
+        }
+        catch (JsonReaderException e)
+        {
+            throw new InvalidDataException($"{path}: not valid json ({e.Message}).");
+        }
+        (string key, double scale) = (task, metric) switch
+        {
+            ("detect", "voc_ap50") => ("VOC_AP50", 100.0),
+            ("detect", "voc07_ap50") => ("VOC07_AP50", 100.0),
+            ("detect", _) => (metric, 100.0),
+            ("classify", _) => ("accuracy", 1.0),
+            _ => (metric, 1.0),
+        };
+        var token = doc[key];
+        if (token is null)
+            throw new InvalidDataException($"{path}: no '{key}' value for {metric} (is it the json of eval {task}{(key.StartsWith("VOC", StringComparison.Ordinal) ? " on VOC data" : "")}?).");
+        if (token.Type == JTokenType.Null) return double.NaN;
+        if (token.Type is not (JTokenType.Float or JTokenType.Integer))
+            throw new InvalidDataException($"{path}: '{key}' is not a number.");
+        double v = token.Value<double>();
+        // pycocotools reports −1 where no ground truth falls in the area range: not a value.
+        return task == "detect" && v < 0 ? double.NaN : v * scale;
     }
 
     /// <summary>The metric of one epoch in percent (NaN when the epoch was not evaluated).</summary>
@@ -230,7 +283,7 @@ public static class RunReport
                 ["name"] = r.Name, ["path"] = r.Path, ["method"] = r.Method, ["k"] = r.K, ["seed"] = r.Seed,
                 ["epochs"] = r.Epochs, ["epochs_planned"] = r.EpochsPlanned, ["incomplete"] = r.Incomplete,
                 ["final"] = Json(r.Final), ["best"] = Json(r.Best), ["curve"] = new JArray(r.Curve.Select(Json)),
-                ["peak_rss_mib"] = Json(r.PeakRssMiB), ["step_ms_median"] = Json(r.StepMsMedian),
+                ["peak_rss_mib"] = Json(r.PeakRssMiB), ["step_ms_median"] = Json(r.StepMsMedian), ["final_from"] = r.EvalPath ?? "last epoch",
             })),
             ["n"] = g.Runs.Count,
             ["mean"] = Json(g.Mean), ["std"] = Json(g.Std), ["min"] = Json(g.Min), ["max"] = Json(g.Max),
