@@ -147,6 +147,11 @@ public sealed class DetectCommandsTests(ITestOutputHelper output)
         output.WriteLine(stdout + stderr);
         Assert.Equal(0, code);
         Assert.Equal(metrics["epochs"]![0]!["Coco"]!.Value<double>("AP"), JObject.Parse(File.ReadAllText(evalJson)).Value<double>("AP"), 9);
+        // Frozen batch norm has no statistics to recompute: --precise-bn says so and changes nothing.
+        (code, stdout, stderr) = Run(["eval", "detect", "--checkpoint", Path.Combine(run, "last.ckpt"), "--data", "synth", "--precise-bn", "4", "--json", evalJson, .. small]);
+        Assert.Equal(0, code);
+        Assert.Contains("precise batch norm: the checkpoint has no batch-norm layer", stdout);
+        Assert.Equal(metrics["epochs"]![0]!["Coco"]!.Value<double>("AP"), JObject.Parse(File.ReadAllText(evalJson)).Value<double>("AP"), 9);
 
         (code, _, stderr) = Run(["train", "detect", "--data", "synth", "--backbone", "resnet18", "--backbone-norm", "syncbn", "--out", Path.Combine(dir, "bad"), .. small]);
         Assert.NotEqual(0, code);
@@ -160,6 +165,45 @@ public sealed class DetectCommandsTests(ITestOutputHelper output)
             Assert.NotEqual(0, code);
             Assert.Contains("--clip-grad-norm must be a positive finite norm (got 0)", stderr);
         }
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
+    public void PreciseBatchNormRunsBeforeEveryEvaluationAndEvalRepeatsItOnTheCheckpoint()
+    {
+        string dir = TempDir("precise-bn");
+        string run = Path.Combine(dir, "run");
+        string[] small = ["--threads", "1", "--workers", "1", "--synth-images", "12", "--cache-dir", Path.Combine(dir, "cache")];
+        var (code, stdout, stderr) = Run([
+            "train", "detect", "--data", "synth", "--backbone", "resnet18", "--method", "e2e", "--k", "1", "--backbone-norm", "bn",
+            "--min-size", "64", "--max-size", "64", "--epochs", "1", "--batch-size", "2", "--max-batches", "2", "--roi-samples", "16",
+            "--rpn-post-nms-train", "100", "--rpn-post-nms-test", "30", "--precise-bn", "3", "--seed", "5", "--out", run, .. small]);
+        output.WriteLine(stdout + stderr);
+        Assert.Equal(0, code);
+        var metrics = JObject.Parse(File.ReadAllText(Path.Combine(run, "metrics.json")));
+        Assert.Equal(3, metrics.Value<int>("precise_bn"));
+        Assert.Equal(3, metrics["epochs"]![0]!.Value<int>("PreciseBnBatches"));
+
+        // The checkpoint stores the loader values: the same pass recomputes the same statistics, hence the same AP.
+        string evalJson = Path.Combine(dir, "eval.json");
+        (code, stdout, stderr) = Run(["eval", "detect", "--checkpoint", Path.Combine(run, "last.ckpt"), "--data", "synth", "--precise-bn", "3", "--json", evalJson, .. small]);
+        output.WriteLine(stdout + stderr);
+        Assert.Equal(0, code);
+        Assert.Contains("precise batch norm: 20 layers recomputed over 3 training batches of 2", stdout);
+        var stats = JObject.Parse(File.ReadAllText(evalJson));
+        Assert.Equal(metrics["epochs"]![0]!["Coco"]!.Value<double>("AP"), stats.Value<double>("AP"), 9);
+        Assert.Equal(20, stats["precise_bn"]!.Value<int>("layers"));
+        Assert.Equal(2, stats["precise_bn"]!.Value<int>("batch_size"));
+
+        (code, _, stderr) = Run(["eval", "detect", "--checkpoint", Path.Combine(run, "last.ckpt"), "--data", "synth", "--precise-bn", "-1", .. small]);
+        Assert.NotEqual(0, code);
+        Assert.Contains("--precise-bn must be 0 (off) or a number of batches (got -1)", stderr);
+        (code, _, stderr) = Run(["train", "detect", "--data", "synth", "--precise-bn", "-2", "--out", Path.Combine(dir, "bad"), .. small]);
+        Assert.NotEqual(0, code);
+        Assert.Contains("--precise-bn must be 0 (off) or a number of batches (got -2)", stderr);
+        (code, _, stderr) = Run(["eval", "detect", "--gt", "a.json", "--dets", "b.json", "--precise-bn", "3"]);
+        Assert.NotEqual(0, code);
+        Assert.Contains("a detections file has none", stderr);
         Directory.Delete(dir, recursive: true);
     }
 

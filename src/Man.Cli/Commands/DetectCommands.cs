@@ -47,6 +47,7 @@ public static class DetectCommands
         var earlyLr = new Option<double>("--early-lr-scale") { Description = "Learning-rate multiplier for the early blocks' backbone units under local learning (their auxiliary heads and the last block keep the full rate).", DefaultValueFactory = _ => 1.0 };
         var clipGrad = CommonOptions.ClipGradNorm("detectron2's CLIP_GRADIENTS, type norm; none in torchvision");
         var initCopies = new Option<bool>("--init-copies-from-unit") { Description = "MAN/MAN++: start the LB and EMA copies from the (pretrained) weights of the unit they copy (default: fresh initialisation, as the reference code)." };
+        var preciseBn = new Option<int>("--precise-bn") { Description = "Recompute the backbone's batch-norm statistics over N training batches before every evaluation (detectron2's PRECISE_BN; 0 = off, as torchvision).", DefaultValueFactory = _ => 0 };
         var returned = new Option<string?>("--returned-layers") { Description = "ResNet stages feeding the FPN, as torchvision's returned_layers: 1,2,3,4 (c2..c5, the default) or 2,3,4 (c3..c5, RetinaNet's form; anchors 32..256 px)." };
         var jitter = new Option<bool>("--jitter") { Description = "Photometric jitter in training (off in torchvision's reference)." };
         var noFlip = new Option<bool>("--no-flip") { Description = "No horizontal flips in training." };
@@ -62,7 +63,7 @@ public static class DetectCommands
         var cmd = new Command("detect", "Train a ResNet-FPN Faster R-CNN end-to-end or with local learning (greedy, MAN, MAN++).")
         {
             data, backbone, fpn, method, k, split, epochs, batch, lr, momentum, wd, warmup, schedule, milestones, minSize, maxSize, trainable, norm,
-            pretrained, roiSamples, postTrain, postTest, auxHead, auxMinStride, earlyLr, clipGrad, initCopies, returned, jitter, noFlip, seed, outDir, resume, maxBatches, maxEval, onBad, synthImages, cacheDir,
+            pretrained, roiSamples, postTrain, postTest, auxHead, auxMinStride, earlyLr, clipGrad, initCopies, preciseBn, returned, jitter, noFlip, seed, outDir, resume, maxBatches, maxEval, onBad, synthImages, cacheDir,
         };
         common.AddTo(cmd);
         cmd.SetAction(r => CliErrors.Run(() =>
@@ -77,7 +78,7 @@ public static class DetectCommands
                 WeightDecay = r.GetValue(wd), WarmupIterations = r.GetValue(warmup), Schedule = ParseSchedule(r.GetValue(schedule)!),
                 Milestones = ParseInts(r.GetValue(milestones), "--milestones"), MinSize = r.GetValue(minSize), MaxSize = r.GetValue(maxSize),
                 TrainableLayers = r.GetValue(trainable), FrozenBatchNorm = ParseNorm(r.GetValue(norm)), Pretrained = r.GetValue(pretrained), RoiSamplesPerImage = r.GetValue(roiSamples),
-                RpnPostNmsTrain = r.GetValue(postTrain), RpnPostNmsTest = r.GetValue(postTest), AuxHead = r.GetValue(auxHead)!, AuxMinStride = r.GetValue(auxMinStride), EarlyLrScale = r.GetValue(earlyLr), ClipGradNorm = r.GetValue(clipGrad), InitializeCopiesFromUnit = r.GetValue(initCopies),
+                RpnPostNmsTrain = r.GetValue(postTrain), RpnPostNmsTest = r.GetValue(postTest), AuxHead = r.GetValue(auxHead)!, AuxMinStride = r.GetValue(auxMinStride), EarlyLrScale = r.GetValue(earlyLr), ClipGradNorm = r.GetValue(clipGrad), InitializeCopiesFromUnit = r.GetValue(initCopies), PreciseBnBatches = r.GetValue(preciseBn),
                 ReturnedLayers = r.GetValue(returned) is string layers ? DetectionModelConfig.ParseReturnedLayers(layers) : null, Jitter = r.GetValue(jitter), Flip = !r.GetValue(noFlip),
                 Seed = r.GetValue(seed), MaxBatchesPerEpoch = r.GetValue(maxBatches), MaxEvalImages = r.GetValue(maxEval), Workers = common.Workers(r),
             };
@@ -113,12 +114,16 @@ public static class DetectCommands
         var json = new Option<string?>("--json") { Description = "Write the 12 stats (AP, AP50, AP75, APs, APm, APl, AR1, AR10, AR100, ARs, ARm, ARl) here." };
         var batch = new Option<int>("--batch-size") { Description = "Images per forward pass (1, as torchvision's reference: images of different sizes padded together change the detections slightly).", DefaultValueFactory = _ => 1 };
         var maxImages = new Option<int>("--max-images") { Description = "Evaluate only the first N images (0 = all).", DefaultValueFactory = _ => 0 };
+        var preciseBn = new Option<int>("--precise-bn") { Description = "First recompute the backbone's batch-norm statistics over N batches of --data's training split, batched as the checkpoint's run did (as train detect --precise-bn N); the checkpoint file is not changed.", DefaultValueFactory = _ => 0 };
+        var preciseBatch = new Option<int?>("--precise-bn-batch-size") { Description = "Batch size of the --precise-bn pass (default: the checkpoint's training batch size; required for checkpoints that do not store it)." };
+        var preciseData = new Option<string?>("--precise-bn-data") { Description = "The data set whose training split the --precise-bn pass runs over (default: --data; give the run's training data when --data is a held-out set)." };
+        var preciseSeed = new Option<long?>("--precise-bn-seed") { Description = "Loader seed of the --precise-bn pass (default: the checkpoint's training seed, else 0)." };
         var onBad = OnBadOption();
         var synthImages = new Option<int>("--synth-images") { DefaultValueFactory = _ => DetectionData.DefaultSyntheticImages };
         var cacheDir = new Option<string?>("--cache-dir");
         var common = CommonOptions.Create();
         var cmd = new Command("detect", "Evaluate a detection checkpoint (COCO AP, per-category AP, VOC AP50 on VOC data) or a detections file (--gt --dets).")
-        { checkpoint, data, gt, dets, json, batch, maxImages, onBad, synthImages, cacheDir };
+        { checkpoint, data, gt, dets, json, batch, maxImages, preciseBn, preciseBatch, preciseData, preciseSeed, onBad, synthImages, cacheDir };
         common.AddTo(cmd);
         cmd.SetAction(r => CliErrors.Run(() =>
         {
@@ -128,6 +133,7 @@ public static class DetectCommands
             {
                 if (gtPath is null || detsPath is null) throw new ArgumentException("Evaluating a detections file needs both --gt GT.json and --dets DETS.json.");
                 if (ckpt is not null) throw new ArgumentException("Give either --checkpoint (run a model) or --gt/--dets (evaluate a file), not both.");
+                if (r.GetValue(preciseBn) != 0) throw new ArgumentException("--precise-bn recomputes a checkpoint's batch-norm statistics; a detections file has none (leave it out with --gt/--dets).");
                 var report = CocoFileEvaluation.Evaluate(gtPath, detsPath, jsonPath);
                 Console.Write(report.Result.FormatReport());
                 Console.WriteLine();
@@ -136,6 +142,8 @@ public static class DetectCommands
                 return 0;
             }
             if (ckpt is null) throw new ArgumentException("Give --checkpoint CKPT (with --data) or --gt GT.json --dets DETS.json.");
+            int preciseBatches = r.GetValue(preciseBn);
+            if (preciseBatches < 0) throw new ArgumentException($"--precise-bn must be 0 (off) or a number of batches (got {preciseBatches}).");
             var device = common.Apply(r);
             using var model = DetectionModel.Load(ckpt, device);
             var source = DetectionData.Open(r.GetValue(data)!, new DetectionDataOptions
@@ -145,6 +153,29 @@ public static class DetectCommands
             if (!source.Classes.SequenceEqual(model.Classes))
                 throw new ArgumentException($"The checkpoint's classes ({string.Join(", ", model.Classes.Take(5))}{(model.Classes.Count > 5 ? ", …" : "")}) differ from those of {source.Spec} ({string.Join(", ", source.Classes.Take(5))}{(source.Classes.Count > 5 ? ", …" : "")}).");
             PrintData(source);
+            JObject? preciseDoc = null;
+            if (preciseBatches > 0)
+            {
+                var loaderOf = DetectionRunner.TrainingLoaderOf(ckpt);
+                int preciseBatchSize = r.GetValue(preciseBatch) ?? loaderOf.BatchSize
+                    ?? throw new ArgumentException($"{ckpt} does not store its training batch size (written before it was stored): give --precise-bn-batch-size.");
+                if (preciseBatchSize < 1) throw new ArgumentException($"--precise-bn-batch-size must be positive (got {preciseBatchSize}).");
+                long preciseSeedValue = r.GetValue(preciseSeed) ?? loaderOf.Seed ?? 0;
+                var preciseSource = r.GetValue(preciseData) is string spec
+                    ? DetectionData.Open(spec, new DetectionDataOptions { OnBad = ParseOnBad(r.GetValue(onBad)!), CacheDir = r.GetValue(cacheDir), SyntheticImages = r.GetValue(synthImages) })
+                    : source;
+                if (!preciseSource.Classes.SequenceEqual(model.Classes))
+                    throw new ArgumentException($"The checkpoint's classes differ from those of {preciseSource.Spec} (--precise-bn-data).");
+                if (preciseSource.ValIsTrain && ReferenceEquals(preciseSource, source))
+                    AnsiConsole.MarkupLine($"[yellow]warning:[/] {Markup.Escape(source.Spec)} evaluates on its training split: the --precise-bn pass sees the evaluation images (give the run's training data with --precise-bn-data).");
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                var (layers, used) = DetectionRunner.RecomputeBatchNorm(model, preciseSource, preciseBatches, preciseBatchSize, preciseSeedValue, loaderOf.Epoch, device,
+                    common.Workers(r), loaderOf.Flip ?? true, loaderOf.Jitter ?? false);
+                AnsiConsole.MarkupLine(layers == 0
+                    ? "precise batch norm: the checkpoint has no batch-norm layer in training mode (frozen batch norm); nothing recomputed"
+                    : $"precise batch norm: {layers} layers recomputed over {used} training batches of {preciseBatchSize} (seed {preciseSeedValue}, pass of epoch {loaderOf.Epoch + 1}), {clock.Elapsed.TotalSeconds:0.0} s");
+                preciseDoc = new JObject { ["data"] = preciseSource.Spec, ["layers"] = layers, ["batches"] = layers == 0 ? 0 : used, ["batch_size"] = preciseBatchSize, ["seed"] = preciseSeedValue, ["epoch"] = loaderOf.Epoch };
+            }
             var eval = DetectionInference.Evaluate(model.Detector, source.Val, source.Kind == DetectionDataKind.Voc, r.GetValue(batch), common.Workers(r),
                 r.GetValue(maxImages), device);
             Console.Write(eval.CocoResult.FormatReport());
@@ -171,6 +202,7 @@ public static class DetectCommands
                 doc["images"] = eval.Images;
                 doc["checkpoint"] = Path.GetFullPath(ckpt);
                 doc["data"] = source.Spec;
+                if (preciseDoc is not null) doc["precise_bn"] = preciseDoc;
                 string? dir = Path.GetDirectoryName(Path.GetFullPath(jsonPath));
                 if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
                 File.WriteAllText(jsonPath, doc.ToString(Formatting.Indented));

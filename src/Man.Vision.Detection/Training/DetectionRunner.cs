@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Man.Local;
 using Man.Local.Training;
 using Man.Runtime;
+using Man.Vision.Backbones.Norm;
 using Man.Vision.Data.Batching;
 using Man.Vision.Data.DetectionTransforms;
 using Man.Vision.Data.Loading;
@@ -28,6 +29,9 @@ public sealed class DetectionRunner
 
     /// <summary>Name of the checkpoint of the best evaluation AP.</summary>
     public const string BestCheckpoint = "best.ckpt";
+
+    /// <summary>The loader epoch of precise batch norm's pass after epoch e is this + e (far from any training epoch).</summary>
+    public const int PreciseBnLoaderEpoch = 1_000_000;
 
     /// <summary>Name of the metrics file.</summary>
     public const string MetricsFile = "metrics.json";
@@ -108,6 +112,11 @@ public sealed class DetectionRunner
         var meta = config.ToMeta();
         meta["data"] = data.Spec;
         meta["early_lr_scale"] = options.EarlyLrScale.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        // What a later `eval detect --precise-bn` needs to batch the training split as this run does.
+        meta["batch_size"] = options.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        meta["seed"] = options.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        meta["flip"] = options.Flip ? "true" : "false";
+        meta["jitter"] = options.Jitter ? "true" : "false";
 
         int segment = resuming ? Segment(options, CheckpointFile.ReadHeader(last).Value<int>("epoch")) : 0;
         var trainer = new LocalTrainer<DetectionTargets>(model.Learner, TrainerFor(options, model, segment, total, warmup));
@@ -175,6 +184,11 @@ public sealed class DetectionRunner
                     }
                 }
                 double trainSeconds = epochClock.Elapsed.TotalSeconds;
+                int skippedSamples = loader.LastEpoch?.Skipped ?? 0;
+                var preciseBnClock = Stopwatch.StartNew();
+                var preciseBn = options.PreciseBnBatches > 0
+                    ? RecomputeBatchNorm(model, data, options.PreciseBnBatches, options.BatchSize, options.Seed, epoch, device, options.Workers, options.Flip, options.Jitter)
+                    : (Layers: 0, Batches: 0);
                 // The epoch's evaluation always completes, so that its checkpoint and metrics are written together.
                 // Batch 1 as torchvision's reference evaluation: detections then do not depend on which images share a padded batch.
                 var eval = DetectionInference.Evaluate(model.Detector, data.Val, data.Kind == DetectionDataKind.Voc, batchSize: 1, options.Workers,
@@ -197,7 +211,9 @@ public sealed class DetectionRunner
                     LearningRate = trainer.CurrentLr,
                     Seconds = trainSeconds,
                     EvalSeconds = eval.Seconds,
-                    SkippedSamples = loader.LastEpoch?.Skipped ?? 0,
+                    SkippedSamples = skippedSamples,
+                    PreciseBnBatches = preciseBn.Layers > 0 ? preciseBn.Batches : 0,
+                    PreciseBnSeconds = options.PreciseBnBatches > 0 ? preciseBnClock.Elapsed.TotalSeconds : null,
                     GradNormMedianPerBlock = gradNorms.MedianPerBlock(),
                     ClippedStepsPerBlock = gradNorms.ClippedStepsPerBlock(),
                 };
@@ -220,6 +236,56 @@ public sealed class DetectionRunner
         {
             trainer.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Precise batch norm (<see cref="DetectionTrainOptions.PreciseBnBatches"/>): recomputes the running statistics of the
+    /// backbone's batch-norm layers in training mode as the average over up to <paramref name="batches"/> batches of the
+    /// training split (at most one pass), with the training transform (resize, flip and jitter as given, normalisation)
+    /// and the training loader's batching (<paramref name="batchSize"/>, <paramref name="seed"/>). The pass after epoch
+    /// <paramref name="epoch"/> (0-based) is loader epoch <see cref="PreciseBnLoaderEpoch"/> + epoch, which no training
+    /// epoch uses: the training batches, and with them resumption, do not change, and recomputing on a saved checkpoint
+    /// (<c>eval detect --precise-bn</c>) with the same values gives the same statistics. The model is left in training mode.
+    /// </summary>
+    /// <returns>The layers updated (0 with frozen batch norm: nothing runs) and the batches used.</returns>
+    public static (int Layers, int Batches) RecomputeBatchNorm(DetectionModel model, DetectionDataSource data, int batches, int batchSize, long seed,
+        int epoch, Device device, int workers = 0, bool flip = true, bool jitter = false)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batches);
+        ArgumentOutOfRangeException.ThrowIfNegative(epoch);
+        var transform = TrainTransform(new DetectionTrainOptions { Flip = flip, Jitter = jitter }, model.Config.DetectorOptions().Transform);
+        var mapper = new DetectionMapper(data.Train, transform, new DetectionMapperOptions(LoadMasks: false, DropCrowd: true));
+        var loader = DataLoaders.Detection(mapper, new LoaderOptions { BatchSize = batchSize, Shuffle = true, Seed = seed, Workers = workers });
+        int n = Math.Min(batches, loader.BatchesPerEpoch);
+        if (n == 0) throw new ArgumentException($"precise batch norm: the training split of {data.Spec} holds no image.");
+        model.Learner.train();
+        using var pass = loader.Epoch(PreciseBnLoaderEpoch + epoch, CancellationToken.None).GetEnumerator();
+        int layers = PreciseBatchNorm.Recompute(model.Network, n, i =>
+        {
+            if (!pass.MoveNext()) throw new InvalidOperationException($"precise batch norm: the training split of {data.Spec} gave only {i} batches.");
+            using var batch = pass.Current;
+            model.Network.ForwardBackbone(batch.Images.to(device));
+        });
+        return (layers, n);
+    }
+
+    /// <summary>
+    /// The training-loader values of a checkpoint for <see cref="RecomputeBatchNorm"/>: the batch size, seed, flip and
+    /// jitter stored by <see cref="Train"/> (null where a checkpoint from before they were stored lacks them) and the
+    /// 0-based epoch whose end it holds.
+    /// </summary>
+    public static (int? BatchSize, long? Seed, bool? Flip, bool? Jitter, int Epoch) TrainingLoaderOf(string checkpoint)
+    {
+        var meta = LocalTrainer<DetectionTargets>.ReadMeta(checkpoint);
+        var ci = System.Globalization.CultureInfo.InvariantCulture;
+        int? batch = meta.TryGetValue("batch_size", out var b) && int.TryParse(b, System.Globalization.NumberStyles.Integer, ci, out int bv) ? bv : null;
+        long? seed = meta.TryGetValue("seed", out var s) && long.TryParse(s, System.Globalization.NumberStyles.Integer, ci, out long sv) ? sv : null;
+        bool? flip = meta.TryGetValue("flip", out var f) ? f == "true" : null;
+        bool? jitter = meta.TryGetValue("jitter", out var j) ? j == "true" : null;
+        int epoch = Math.Max(0, (CheckpointFile.ReadHeader(checkpoint).Value<int?>("epoch") ?? 1) - 1);
+        return (batch, seed, flip, jitter, epoch);
     }
 
     /// <summary>The step schedule's segment at the start of <paramref name="epoch"/> (milestones passed).</summary>
@@ -350,6 +416,7 @@ public sealed class DetectionRunner
             ["early_lr_scale"] = options.EarlyLrScale,
             ["clip_grad_norm"] = options.ClipGradNorm,
             ["init_copies_from_unit"] = options.InitializeCopiesFromUnit,
+            ["precise_bn"] = options.PreciseBnBatches,
             ["pretrained"] = options.Pretrained,
             ["seed"] = options.Seed,
             ["epochs_planned"] = options.Epochs,

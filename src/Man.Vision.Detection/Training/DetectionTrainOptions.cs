@@ -109,6 +109,15 @@ public sealed record DetectionTrainOptions
     public bool InitializeCopiesFromUnit { get; init; }
 
     /// <summary>
+    /// Precise batch norm before every evaluation (detectron2's <c>TEST.PRECISE_BN</c>, <c>--precise-bn N</c>): the running
+    /// statistics of the backbone's trainable batch-norm layers are recomputed as the average over N training batches
+    /// (at most one pass over the training split; training transforms, no gradient) instead of the momentum-0.1 average
+    /// of the last steps, so that an epoch's evaluation and checkpoint do not depend on which few batches came last.
+    /// 0 (the default, as torchvision): off. Has no effect with frozen batch norm.
+    /// </summary>
+    public int PreciseBnBatches { get; init; }
+
+    /// <summary>
     /// The ResNet stages feeding the FPN (torchvision's <c>returned_layers</c>, <c>--returned-layers</c>); null for all of
     /// them, c2..c5. [2, 3, 4] builds the FPN over c3..c5 (RetinaNet's form), with anchors of 32..256 px on its four levels.
     /// </summary>
@@ -194,6 +203,7 @@ public sealed record DetectionTrainOptions
         }
         if (MinSize < 32) throw new ArgumentException($"--min-size must be at least 32 (got {MinSize}).");
         if (MaxSize < MinSize) throw new ArgumentException($"--max-size ({MaxSize}) must be at least --min-size ({MinSize}).");
+        if (PreciseBnBatches < 0) throw new ArgumentException($"--precise-bn must be 0 (off) or a number of batches (got {PreciseBnBatches}).");
         if (AuxMinStride < 1) throw new ArgumentException($"--aux-min-stride must be positive (got {AuxMinStride}).");
         LocalLearning.AuxHeadOptions.Parse(AuxHead, AuxMinStride);
         TrainerOptions.CheckMaxGradNorm(ClipGradNorm, "--clip-grad-norm");

@@ -64,6 +64,12 @@ public sealed record DetectionEpochMetrics
     /// <summary>Samples left out as bad input during the epoch (under <c>--on-bad skip</c>).</summary>
     public int SkippedSamples { get; init; }
 
+    /// <summary>With <c>--precise-bn</c>: the training batches the batch-norm statistics were recomputed over before the evaluation (0: not recomputed).</summary>
+    public int PreciseBnBatches { get; init; }
+
+    /// <summary>With <c>--precise-bn</c>: wall time of the recomputation (s); null without it.</summary>
+    public double? PreciseBnSeconds { get; init; }
+
     /// <summary>
     /// With <c>--clip-grad-norm</c>: each block's median gradient norm over the epoch's steps, before clipping (null without
     /// clipping). Shows how far the bound is from a typical step.

@@ -210,6 +210,55 @@ public sealed class DetectionRunnerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void PreciseBatchNormChangesOnlyTheStatisticsAndARecomputedCheckpointMatchesIt()
+    {
+        var options = TinyDetectionRun.Options(LocalMethod.ManPlusPlus, 4, epochs: 2) with { MaxBatchesPerEpoch = 2, MaxEvalImages = 3, WarmupIterations = 2 };
+        string plainDir = TinyDetectionRun.RunDir("plain-bn");
+        var plain = new DetectionRunner().Train(options, TinyDetectionRun.Source, plainDir, resume: false, CPU);
+        string preciseDir = TinyDetectionRun.RunDir("precise-bn");
+        var precise = new DetectionRunner().Train(options with { PreciseBnBatches = 3 }, TinyDetectionRun.Source, preciseDir, resume: false, CPU);
+
+        // Training mode normalises with batch statistics: the losses of the second epoch, after a precise pass, are the same.
+        for (int b = 0; b < 4; b++) Assert.Equal(plain[1].TrainLossPerBlock[b], precise[1].TrainLossPerBlock[b], 9);
+        Assert.All(plain, m => Assert.Equal(0, m.PreciseBnBatches));
+        Assert.All(precise, m => Assert.Equal(3, m.PreciseBnBatches));
+        Assert.All(precise, m => Assert.True(m.PreciseBnSeconds > 0));
+        Assert.Equal(3, JObject.Parse(File.ReadAllText(Path.Combine(preciseDir, DetectionRunner.MetricsFile))).Value<int>("precise_bn"));
+
+        using var fromPlain = DetectionModel.Load(Path.Combine(plainDir, DetectionRunner.LastCheckpoint));
+        using var fromPrecise = DetectionModel.Load(Path.Combine(preciseDir, DetectionRunner.LastCheckpoint));
+        var plainParams = fromPlain.Network.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        foreach (var (name, p) in fromPrecise.Network.named_parameters())
+            Assert.True(p.allclose(plainParams[name], rtol: 0, atol: 1e-6), $"parameter {name} differs");
+        var plainBuffers = fromPlain.Network.named_buffers().Where(b => b.name.EndsWith("running_var", StringComparison.Ordinal)).ToDictionary(b => b.name, b => b.buffer.clone());
+        Assert.Equal(20, plainBuffers.Count);
+
+        // The stored loader values rebuild the same pass on the plain checkpoint: the same statistics as the precise run's.
+        var loaderOf = DetectionRunner.TrainingLoaderOf(Path.Combine(plainDir, DetectionRunner.LastCheckpoint));
+        Assert.Equal((4, 7L, true, false, 1), (loaderOf.BatchSize, loaderOf.Seed, loaderOf.Flip, loaderOf.Jitter, loaderOf.Epoch));
+        var (layers, batches) = DetectionRunner.RecomputeBatchNorm(fromPlain, TinyDetectionRun.Source, 3, loaderOf.BatchSize!.Value, loaderOf.Seed!.Value,
+            loaderOf.Epoch, CPU, workers: 1, loaderOf.Flip!.Value, loaderOf.Jitter!.Value);
+        Assert.Equal((20, 3), (layers, batches));
+        var preciseBuffers = fromPrecise.Network.named_buffers().ToDictionary(b => b.name, b => b.buffer);
+        double moved = 0;
+        foreach (var (name, buffer) in fromPlain.Network.named_buffers().Where(b => b.name.Contains("running_")))
+        {
+            Assert.True(buffer.allclose(preciseBuffers[name], rtol: 1e-5, atol: 1e-6), $"buffer {name} differs from the precise run's");
+            if (plainBuffers.TryGetValue(name, out var before)) moved = Math.Max(moved, (buffer - before).abs().max().item<float>() / before.abs().max().item<float>());
+        }
+        // …and they are not the moving averages the plain run left (which differ by far more than the tolerance).
+        output.WriteLine($"largest relative change of a running variance: {moved:F3}");
+        Assert.True(moved > 1e-2, $"precise statistics moved the variances by at most {moved}");
+
+        // The precise run's evaluation is that of its checkpoint.
+        var eval = Inference.DetectionInference.Evaluate(fromPrecise.Detector, TinyDetectionRun.Source.Val, voc: false, batchSize: 1, workers: 1, maxImages: 3);
+        Assert.Equal(precise[^1].Coco["AP"], eval.AP, 6);
+        Assert.Throws<ArgumentException>(() => (options with { PreciseBnBatches = -1 }).Validate());
+        Directory.Delete(plainDir, recursive: true);
+        Directory.Delete(preciseDir, recursive: true);
+    }
+
+    [Fact]
     public void AResumedRunContinuesExactlyAsTheUninterruptedOne()
     {
         var options = TinyDetectionRun.Options(LocalMethod.ManPlusPlus, 4, epochs: 2) with { MaxBatchesPerEpoch = 2, MaxEvalImages = 2, WarmupIterations = 2 };
