@@ -46,6 +46,9 @@ public static class PreciseBatchNorm
             for (int i = 0; i < batches; i++)
             {
                 using var scope = NewDisposeScope();
+                // No garbage collection during the pass (Man.Runtime.CollectorPause): batch norm's num_batches_tracked.add_(1)
+                // hands native code a temporary TorchSharp scalar that a collection started by a loader thread could free.
+                using var pause = Man.Runtime.CollectorPause.Enter();
                 // A layer the pass does not reach would keep the previous batch's statistics: its batch counter tells.
                 var before = stack(layers.Select(l => l.Count).ToArray());
                 forward(i);
