@@ -416,7 +416,8 @@ public sealed class DetectionRunner
             ["early_lr_scale"] = options.EarlyLrScale,
             ["clip_grad_norm"] = options.ClipGradNorm,
             ["init_copies_from_unit"] = options.InitializeCopiesFromUnit,
-            ["precise_bn"] = options.PreciseBnBatches,
+            // Null when off, as for every option added later: `man-vision report` then groups these runs with older ones.
+            ["precise_bn"] = options.PreciseBnBatches > 0 ? options.PreciseBnBatches : JValue.CreateNull(),
             ["pretrained"] = options.Pretrained,
             ["seed"] = options.Seed,
             ["epochs_planned"] = options.Epochs,
