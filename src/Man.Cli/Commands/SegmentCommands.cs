@@ -44,6 +44,7 @@ public static class SegmentCommands
         var maxBatches = new Option<int>("--max-batches") { Description = "Stop each epoch after this many batches (0 = all).", DefaultValueFactory = _ => 0 };
         var trainSize = new Option<int>("--train-size") { Description = "Use only the first N training images (0 = all).", DefaultValueFactory = _ => 0 };
         var valSize = new Option<int>("--val-size") { Description = "Evaluate only the first N images of the val split (0 = all).", DefaultValueFactory = _ => 0 };
+        var preciseBn = new Option<int>("--precise-bn") { Description = "Recompute the backbone's and head's batch-norm statistics over N training batches before every evaluation (detectron2's PRECISE_BN; 0 = off).", DefaultValueFactory = _ => 0 };
         var evalEvery = new Option<int>("--eval-every") { Description = "Evaluate every N epochs (and after the last).", DefaultValueFactory = _ => 1 };
         var evalBatch = new Option<int>("--eval-batch-size") { DefaultValueFactory = _ => 1 };
         var (slideCrop, slideStride) = WindowOptions();
@@ -52,7 +53,7 @@ public static class SegmentCommands
         var cmd = new Command("segment", "Train an FCN/DeepLabV3 segmenter end-to-end or with local learning; mIoU after every epoch.")
         {
             data, head, backbone, outputStride, aux, method, k, split, epochs, crop, batch, lr, wd, warmup, clipGrad, minScale, maxScale, seed, outDir, resume,
-            pretrained, freezeAt, initCopies, maxBatches, trainSize, valSize, evalEvery, evalBatch, slideCrop, slideStride, cache,
+            pretrained, freezeAt, initCopies, maxBatches, trainSize, valSize, evalEvery, preciseBn, evalBatch, slideCrop, slideStride, cache,
         };
         common.AddTo(cmd);
         cmd.SetAction(r => CliErrors.Run(() =>
@@ -66,7 +67,7 @@ public static class SegmentCommands
                 Epochs = r.GetValue(epochs), CropSize = r.GetValue(crop), BatchSize = r.GetValue(batch), LearningRate = r.GetValue(lr),
                 WeightDecay = r.GetValue(wd), WarmupSteps = r.GetValue(warmup), ClipGradNorm = r.GetValue(clipGrad), MinScale = r.GetValue(minScale), MaxScale = r.GetValue(maxScale),
                 Seed = r.GetValue(seed), Pretrained = r.GetValue(pretrained), FreezeAt = r.GetValue(freezeAt), InitializeCopiesFromUnit = r.GetValue(initCopies), MaxBatchesPerEpoch = r.GetValue(maxBatches),
-                EvalEvery = r.GetValue(evalEvery), EvalBatchSize = r.GetValue(evalBatch), EvalWindow = Window(r, slideCrop, slideStride),
+                EvalEvery = r.GetValue(evalEvery), PreciseBnBatches = r.GetValue(preciseBn), EvalBatchSize = r.GetValue(evalBatch), EvalWindow = Window(r, slideCrop, slideStride),
                 Workers = common.Workers(r),
             };
             options.Validate();

@@ -19,7 +19,8 @@ public static class PreciseBatchNorm
     /// <paramref name="forward"/> runs one forward pass of batch <c>i</c> (0 ≤ i &lt; <paramref name="batches"/>) through
     /// the layers in training mode; it runs without gradient. After batch i each layer's statistics are the mean of
     /// the per-batch mean and (unbiased) variance of batches 0..i, as fvcore computes them: equal batches therefore give
-    /// the exact population mean, and the variance misses only the spread of the batch means. Momentum is restored.
+    /// the exact population mean, and the variance misses only the spread of the batch means. Momentum and the global
+    /// (CPU) random generator, which dropout in training mode draws from, are restored.
     /// </summary>
     /// <returns>The number of layers updated (0 when none is in training mode: nothing is run).</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batches"/> is not positive.</exception>
@@ -27,16 +28,31 @@ public static class PreciseBatchNorm
     public static int Recompute(nn.Module root, int batches, Action<int> forward)
     {
         ArgumentNullException.ThrowIfNull(root);
+        return Recompute([root], batches, forward);
+    }
+
+    /// <summary>
+    /// As <see cref="Recompute(nn.Module, int, Action{int})"/> over the batch-norm layers of several modules that one forward
+    /// pass runs (e.g. a backbone and the head that inference uses, but not the auxiliary heads that only training runs).
+    /// </summary>
+    public static int Recompute(IReadOnlyList<nn.Module> roots, int batches, Action<int> forward)
+    {
+        ArgumentNullException.ThrowIfNull(roots);
         ArgumentNullException.ThrowIfNull(forward);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batches);
-        var layers = root.named_modules().Prepend(("", root))
-            .Where(m => m.Item2 is BatchNorm { training: true, track_running_stats: true, running_mean: not null, running_var: not null, num_batches_tracked: not null })
-            .Select(m => new Layer(m.Item1, (BatchNorm)m.Item2)).ToList();
+        var layers = roots.SelectMany((root, r) => root.named_modules().Prepend(("", root))
+                .Select(m => (Name: roots.Count == 1 ? m.Item1 : $"{r}:{m.Item1}", Module: m.Item2)))
+            .Where(m => m.Module is BatchNorm { training: true, track_running_stats: true, running_mean: not null, running_var: not null, num_batches_tracked: not null })
+            .DistinctBy(m => m.Module)
+            .Select(m => new Layer(m.Name, (BatchNorm)m.Module)).ToList();
         if (layers.Count == 0) return 0;
 
         var momenta = layers.Select(l => l.Bn.momentum).ToArray();
         var means = layers.Select(l => zeros_like(l.Mean).DetachFromDisposeScope()).ToArray();
         var vars = layers.Select(l => zeros_like(l.Var).DetachFromDisposeScope()).ToArray();
+        // Dropout in training mode (e.g. DeepLabV3's head) draws from the global generator: the pass puts it back as it
+        // found it, so that training continues exactly as without the pass.
+        var rng = torch.random.get_rng_state().DetachFromDisposeScope();
         var saved = layers.SelectMany(l => new[] { l.Mean.clone().DetachFromDisposeScope(), l.Var.clone().DetachFromDisposeScope() }).ToArray();
         try
         {
@@ -89,6 +105,8 @@ public static class PreciseBatchNorm
             foreach (var t in means) t.Dispose();
             foreach (var t in vars) t.Dispose();
             foreach (var t in saved) t.Dispose();
+            torch.random.set_rng_state(rng);
+            rng.Dispose();
         }
     }
 

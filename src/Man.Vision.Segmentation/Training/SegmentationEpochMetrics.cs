@@ -58,4 +58,7 @@ public sealed record SegmentationEpochMetrics
 
     /// <summary>Seconds of evaluation after the epoch.</summary>
     [JsonProperty("eval_seconds")] public double EvalSeconds { get; init; }
+
+    /// <summary>With <c>--precise-bn</c>: the training batches the batch-norm statistics were recomputed over before the evaluation (0: not recomputed).</summary>
+    [JsonProperty("precise_bn_batches")] public int PreciseBnBatches { get; init; }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Man.Local;
 using Man.Local.Training;
 using Man.Runtime;
+using Man.Vision.Backbones.Norm;
 using Man.Vision.Data.Batching;
 using Man.Vision.Data.DetectionTransforms;
 using Man.Vision.Data.Loading;
@@ -28,6 +29,9 @@ public sealed class SegmentationRunner
 
     /// <summary>Name of the checkpoint of the best mIoU.</summary>
     public const string BestCheckpoint = "best.ckpt";
+
+    /// <summary>The loader epoch of precise batch norm's pass after epoch e is this + e (far from any training epoch).</summary>
+    public const int PreciseBnLoaderEpoch = 1_000_000;
 
     /// <summary>Name of the metrics file.</summary>
     public const string MetricsFile = "metrics.json";
@@ -137,6 +141,21 @@ public sealed class SegmentationRunner
             double trainSeconds = epochClock.Elapsed.TotalSeconds;
             // The epoch's evaluation always completes, so that its checkpoint and metrics are written together.
             bool evaluate = options.EvalEvery > 0 && ((epoch + 1) % options.EvalEvery == 0 || epoch + 1 == options.Epochs);
+            int preciseBatches = 0;
+            if (evaluate && options.PreciseBnBatches > 0)
+            {
+                // Its own loader epoch, which no training epoch uses: training and resumption are unchanged.
+                int n = Math.Min(options.PreciseBnBatches, loader.BatchesPerEpoch);
+                segmenter.Learner.train();
+                using var pass = loader.Epoch(PreciseBnLoaderEpoch + epoch, CancellationToken.None).GetEnumerator();
+                int layers = PreciseBatchNorm.Recompute([segmenter.Network, segmenter.Head.Classifier], n, i =>
+                {
+                    if (!pass.MoveNext()) throw new InvalidOperationException($"precise batch norm: the training split {data.Train.Name} gave only {i} batches.");
+                    using var batch = pass.Current;
+                    segmenter.Logits(batch.Images.to(device));
+                });
+                preciseBatches = layers > 0 ? n : 0;
+            }
             var evalClock = Stopwatch.StartNew();
             SegmentationMetrics? eval = evaluate
                 ? Evaluate(segmenter, data.Val, device, options.EvalBatchSize, options.EvalWindow, options.Workers, CancellationToken.None)
@@ -160,6 +179,7 @@ public sealed class SegmentationRunner
                 LearningRate = trainer.CurrentLr,
                 TrainSeconds = trainSeconds,
                 EvalSeconds = evaluate ? evalClock.Elapsed.TotalSeconds : 0,
+                PreciseBnBatches = preciseBatches,
             };
             trainer.Epoch = epoch + 1;
             trainer.Save(last, meta);
@@ -259,6 +279,7 @@ public sealed class SegmentationRunner
             ["weight_decay"] = options.WeightDecay,
             ["seed"] = options.Seed,
             ["clip_grad_norm"] = options.ClipGradNorm,
+            ["precise_bn"] = options.PreciseBnBatches > 0 ? options.PreciseBnBatches : JValue.CreateNull(),
             ["epochs_planned"] = options.Epochs,
             ["max_batches_per_epoch"] = options.MaxBatchesPerEpoch,
             ["eval"] = options.EvalWindow is { } w ? $"slide {w.CropHeight}x{w.CropWidth} stride {w.StrideHeight}x{w.StrideWidth}" : "whole",

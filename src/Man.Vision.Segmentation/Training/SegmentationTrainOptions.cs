@@ -98,6 +98,13 @@ public sealed record SegmentationTrainOptions
     /// <summary>Evaluate every this many epochs (and always after the last); 0 never evaluates.</summary>
     public int EvalEvery { get; init; } = 1;
 
+    /// <summary>
+    /// Precise batch norm before every evaluation (detectron2's <c>TEST.PRECISE_BN</c>, <c>--precise-bn N</c>): the running
+    /// statistics of the backbone's and the main head's batch-norm layers in training mode are recomputed as the average
+    /// over up to N training batches (at most one pass; training transform, no gradient). 0 (the default): off.
+    /// </summary>
+    public int PreciseBnBatches { get; init; }
+
     /// <summary>Images per evaluation batch (padded to a common size when they differ; the padding is not scored).</summary>
     public int EvalBatchSize { get; init; } = 1;
 
@@ -148,6 +155,7 @@ public sealed record SegmentationTrainOptions
         if (WarmupSteps < 0) throw new ArgumentException($"--warmup-iters must be non-negative (got {WarmupSteps}).");
         if (EmaMomentum is < 0 or > 1) throw new ArgumentException($"--ema-momentum must lie in [0, 1] (got {EmaMomentum}).");
         if (MaxBatchesPerEpoch < 0) throw new ArgumentException($"--max-batches must be non-negative (got {MaxBatchesPerEpoch}).");
+        if (PreciseBnBatches < 0) throw new ArgumentException($"--precise-bn must be 0 (off) or a number of batches (got {PreciseBnBatches}).");
         if (EvalEvery < 0) throw new ArgumentException($"--eval-every must be non-negative (got {EvalEvery}).");
         if (Workers < 1) throw new ArgumentException($"--workers must be at least 1 (got {Workers}).");
         if (FreezeAt < 0 || FreezeAt > 5) throw new ArgumentException($"--freeze-at must lie in 0..5 (got {FreezeAt}).");

@@ -86,6 +86,38 @@ public sealed class SegmentationRunnerTests : IDisposable
     }
 
     [Fact]
+    public void Precise_batch_norm_changes_only_the_statistics_of_the_backbone_and_main_head_and_the_checkpoint_repeats_its_mIoU()
+    {
+        var data = Synth();
+        var options = Tiny();
+        var plain = new SegmentationRunner().Train(options, data, Path.Combine(dir, "plain"), resume: false, CPU);
+        var precise = new SegmentationRunner().Train(options with { PreciseBnBatches = 3 }, data, Path.Combine(dir, "precise"), resume: false, CPU);
+        // Training-mode batch norm normalises with batch statistics: the second epoch, after a precise pass, is the same.
+        for (int e = 0; e < 2; e++) Assert.Equal(plain[e].TrainLossPerBlock, precise[e].TrainLossPerBlock);
+        Assert.All(plain, m => Assert.Equal(0, m.PreciseBnBatches));
+        Assert.All(precise, m => Assert.Equal(3, m.PreciseBnBatches));
+        Assert.Equal(JTokenType.Null, JObject.Parse(File.ReadAllText(Path.Combine(dir, "plain", SegmentationRunner.MetricsFile)))["precise_bn"]!.Type);
+        Assert.Equal(3, JObject.Parse(File.ReadAllText(Path.Combine(dir, "precise", SegmentationRunner.MetricsFile))).Value<int>("precise_bn"));
+
+        using var a = Segmenter.Load(Path.Combine(dir, "plain", SegmentationRunner.LastCheckpoint));
+        using var b = Segmenter.Load(Path.Combine(dir, "precise", SegmentationRunner.LastCheckpoint));
+        var bParams = b.Learner.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        foreach (var (name, p) in a.Learner.named_parameters()) Assert.True(p.allclose(bParams[name], rtol: 0, atol: 1e-6), $"parameter {name}");
+        // The backbone's and the DeepLabV3 head's running variances moved; the FCN auxiliary head (training only) kept its own.
+        static Dictionary<string, Tensor> Vars(nn.Module m) => m.named_buffers().Where(x => x.name.EndsWith("running_var", StringComparison.Ordinal)).ToDictionary(x => x.name, x => x.buffer);
+        foreach (var (module, moved) in new[] { (a.Network, b.Network), (a.Head.Classifier, b.Head.Classifier) }.Select(p => (p.Item1, Vars(p.Item2))))
+        {
+            var before = Vars(module);
+            Assert.NotEmpty(before);
+            double largest = before.Max(kv => ((moved[kv.Key] - kv.Value).abs().max() / kv.Value.abs().max()).item<float>());
+            Assert.True(largest > 1e-2, $"running variances moved by at most {largest}");
+        }
+        var metrics = SegmentationRunner.Evaluate(b, data.Val, CPU, batchSize: 2, workers: 1);
+        Assert.Equal(precise[1].MIoU!.Value, metrics.MIoU, 9);
+        Assert.Throws<ArgumentException>(() => (options with { PreciseBnBatches = -1 }).Validate());
+    }
+
+    [Fact]
     public void Gradient_clipping_is_reported_per_block_each_epoch_and_a_bound_no_step_reaches_changes_nothing()
     {
         var data = Synth();
