@@ -123,6 +123,28 @@ public sealed class PreciseBatchNormTests
         Assert.Equal(0.1, model.bn_b.momentum);
     }
 
+    private sealed class Batch(Tensor x) : IDisposable
+    {
+        public Tensor X { get; } = x;
+        public bool Disposed { get; private set; }
+        public void Dispose() => Disposed = true;
+    }
+
+    [Fact]
+    public void ABatchSourceIsTakenUpToTheCountEachBatchDisposedAndAShortOneNamed()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(9);
+        var bn = nn.BatchNorm2d(2);
+        bn.train();
+        var source = Enumerable.Range(0, 3).Select(i => new Batch(randn(4, 2, 3, 3) + i)).ToArray();
+        Assert.Equal(1, PreciseBatchNorm.Recompute([bn], source, 2, b => bn.forward(b.X), "three batches"));
+        Assert.Equal([true, true, false], source.Select(b => b.Disposed));
+        TensorAssert.Close(stack(source.Take(2).Select(b => b.X.mean([0, 2, 3])).ToArray()).mean([0]), bn.running_mean!, 1e-5, "mean of the first two");
+        var error = Assert.Throws<InvalidOperationException>(() => PreciseBatchNorm.Recompute([bn], source, 4, b => bn.forward(b.X), "three batches"));
+        Assert.Contains("three batches gave only 3 of 4 batches", error.Message);
+    }
+
     [Fact]
     public void AModelWithoutBatchNormInTrainingModeRunsNothing()
     {

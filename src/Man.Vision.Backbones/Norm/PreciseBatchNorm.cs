@@ -14,6 +14,36 @@ namespace Man.Vision.Backbones.Norm;
 public static class PreciseBatchNorm
 {
     /// <summary>
+    /// The loader epoch of the pass after training epoch e is this + e: far from any training epoch, so the pass draws its
+    /// own batches and the training order (seeded by epoch) is the same with and without it.
+    /// </summary>
+    public const int LoaderEpochOffset = 1_000_000;
+
+    /// <summary>
+    /// <see cref="Recompute(IReadOnlyList{nn.Module}, int, Action{int})"/> over the first <paramref name="count"/> batches of
+    /// <paramref name="batches"/> (each disposed after its forward pass).
+    /// </summary>
+    /// <param name="roots">The modules whose batch-norm layers in training mode are recomputed.</param>
+    /// <param name="batches">The batches (e.g. a loader epoch); only the first <paramref name="count"/> are taken.</param>
+    /// <param name="count">The number of batches of the pass.</param>
+    /// <param name="forward">Runs one batch through the layers.</param>
+    /// <param name="source">Named in the error when <paramref name="batches"/> ends early.</param>
+    /// <exception cref="InvalidOperationException"><paramref name="batches"/> holds fewer than <paramref name="count"/> batches.</exception>
+    public static int Recompute<TBatch>(IReadOnlyList<nn.Module> roots, IEnumerable<TBatch> batches, int count, Action<TBatch> forward, string source)
+        where TBatch : IDisposable
+    {
+        ArgumentNullException.ThrowIfNull(batches);
+        ArgumentNullException.ThrowIfNull(forward);
+        using var pass = batches.GetEnumerator();
+        return Recompute(roots, count, i =>
+        {
+            if (!pass.MoveNext()) throw new InvalidOperationException($"precise batch norm: {source} gave only {i} of {count} batches.");
+            using var batch = pass.Current;
+            forward(batch);
+        });
+    }
+
+    /// <summary>
     /// Recomputes the running statistics of the batch-norm layers under <paramref name="root"/> (the root included)
     /// that are in training mode; layers in evaluation mode and <see cref="FrozenBatchNorm2d"/> are left as they are.
     /// <paramref name="forward"/> runs one forward pass of batch <c>i</c> (0 ≤ i &lt; <paramref name="batches"/>) through

@@ -30,9 +30,6 @@ public sealed class DetectionRunner
     /// <summary>Name of the checkpoint of the best evaluation AP.</summary>
     public const string BestCheckpoint = "best.ckpt";
 
-    /// <summary>The loader epoch of precise batch norm's pass after epoch e is this + e (far from any training epoch).</summary>
-    public const int PreciseBnLoaderEpoch = 1_000_000;
-
     /// <summary>Name of the metrics file.</summary>
     public const string MetricsFile = "metrics.json";
 
@@ -243,7 +240,7 @@ public sealed class DetectionRunner
     /// backbone's batch-norm layers in training mode as the average over up to <paramref name="batches"/> batches of the
     /// training split (at most one pass), with the training transform (resize, flip and jitter as given, normalisation)
     /// and the training loader's batching (<paramref name="batchSize"/>, <paramref name="seed"/>). The pass after epoch
-    /// <paramref name="epoch"/> (0-based) is loader epoch <see cref="PreciseBnLoaderEpoch"/> + epoch, which no training
+    /// <paramref name="epoch"/> (0-based) is loader epoch <see cref="PreciseBatchNorm.LoaderEpochOffset"/> + epoch, which no training
     /// epoch uses: the training batches, and with them resumption, do not change, and recomputing on a saved checkpoint
     /// (<c>eval detect --precise-bn</c>) with the same values gives the same statistics. The model is left in training mode.
     /// </summary>
@@ -261,13 +258,8 @@ public sealed class DetectionRunner
         int n = Math.Min(batches, loader.BatchesPerEpoch);
         if (n == 0) throw new ArgumentException($"precise batch norm: the training split of {data.Spec} holds no image.");
         model.Learner.train();
-        using var pass = loader.Epoch(PreciseBnLoaderEpoch + epoch, CancellationToken.None).GetEnumerator();
-        int layers = PreciseBatchNorm.Recompute(model.Network, n, i =>
-        {
-            if (!pass.MoveNext()) throw new InvalidOperationException($"precise batch norm: the training split of {data.Spec} gave only {i} batches.");
-            using var batch = pass.Current;
-            model.Network.ForwardBackbone(batch.Images.to(device));
-        });
+        int layers = PreciseBatchNorm.Recompute([model.Network], loader.Epoch(PreciseBatchNorm.LoaderEpochOffset + epoch, CancellationToken.None), n,
+            batch => model.Network.ForwardBackbone(batch.Images.to(device)), $"the training split of {data.Spec}");
         return (layers, n);
     }
 

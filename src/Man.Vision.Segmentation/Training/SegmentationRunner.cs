@@ -30,8 +30,6 @@ public sealed class SegmentationRunner
     /// <summary>Name of the checkpoint of the best mIoU.</summary>
     public const string BestCheckpoint = "best.ckpt";
 
-    /// <summary>The loader epoch of precise batch norm's pass after epoch e is this + e (far from any training epoch).</summary>
-    public const int PreciseBnLoaderEpoch = 1_000_000;
 
     /// <summary>Name of the metrics file.</summary>
     public const string MetricsFile = "metrics.json";
@@ -147,13 +145,9 @@ public sealed class SegmentationRunner
                 // Its own loader epoch, which no training epoch uses: training and resumption are unchanged.
                 int n = Math.Min(options.PreciseBnBatches, loader.BatchesPerEpoch);
                 segmenter.Learner.train();
-                using var pass = loader.Epoch(PreciseBnLoaderEpoch + epoch, CancellationToken.None).GetEnumerator();
-                int layers = PreciseBatchNorm.Recompute([segmenter.Network, segmenter.Head.Classifier], n, i =>
-                {
-                    if (!pass.MoveNext()) throw new InvalidOperationException($"precise batch norm: the training split {data.Train.Name} gave only {i} batches.");
-                    using var batch = pass.Current;
-                    segmenter.Logits(batch.Images.to(device));
-                });
+                int layers = PreciseBatchNorm.Recompute([segmenter.Network, segmenter.Head.Classifier],
+                    loader.Epoch(PreciseBatchNorm.LoaderEpochOffset + epoch, CancellationToken.None), n,
+                    batch => segmenter.Logits(batch.Images.to(device)), $"the training split {data.Train.Name}");
                 preciseBatches = layers > 0 ? n : 0;
             }
             var evalClock = Stopwatch.StartNew();
