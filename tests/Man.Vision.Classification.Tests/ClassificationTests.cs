@@ -162,8 +162,11 @@ public sealed class ClassificationTests : IDisposable
         Assert.Equal(h3[1].TrainAccuracy, h2[1].TrainAccuracy);
 
         using var model = ClassificationModel.Load(Path.Combine(run, ClassificationRunner.LastCheckpoint));
+        long regions = Man.Runtime.CollectorPause.RegionsStarted;
         var result = ClassificationRunner.Evaluate(model, test!, CPU);
         Assert.Equal(h2[1].TestAccuracy!.Value, result.Accuracy, 6);
+        // Each test batch ran in its own no-GC region (TorchSharp's temporary scalars stay alive while the loader works).
+        if (Man.Runtime.CollectorPause.Enabled) Assert.Equal(regions + test!.BatchesPerEpoch, Man.Runtime.CollectorPause.RegionsStarted);
     }
 
     [Fact]

@@ -175,6 +175,7 @@ public sealed class ClassificationRunner
             foreach (var batch in data.Epoch(0, cancellationToken))
             {
                 using (batch)
+                using (Man.Runtime.CollectorPause.Enter()) // TorchSharp's temporary scalars stay alive (no collection mid-call)
                 using (var scope = NewDisposeScope())
                 {
                     var y = batch.Labels.to(device);

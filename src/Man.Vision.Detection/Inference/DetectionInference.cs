@@ -28,6 +28,9 @@ public static class DetectionInference
     {
         if (originalSizes.Count != batch.ImageSizes.Count)
             throw new ArgumentException($"{originalSizes.Count} original sizes for {batch.ImageSizes.Count} images.", nameof(originalSizes));
+        // No garbage collection while native code runs (Man.Runtime.CollectorPause): TorchSharp's temporary scalars of
+        // this forward pass must not be finalized by a collection that a loader thread starts.
+        using var pause = Man.Runtime.CollectorPause.Enter();
         using var noGrad = torch.no_grad();
         using var scope = NewDisposeScope();
         var features = model.Backbone.call(batch.Tensors);

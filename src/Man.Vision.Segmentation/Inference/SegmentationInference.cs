@@ -68,6 +68,8 @@ public static class SegmentationInference
         model.eval();
         try
         {
+            // No garbage collection while native code runs: TorchSharp's temporary scalars stay alive (Man.Runtime.CollectorPause).
+            using var pause = Man.Runtime.CollectorPause.Enter();
             using var noGrad = no_grad();
             return Predict(x => model.forward(x).Out, images, window);
         }

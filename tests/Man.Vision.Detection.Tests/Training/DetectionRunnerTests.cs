@@ -39,8 +39,12 @@ public sealed class DetectionRunnerTests(ITestOutputHelper output)
 
         // The checkpoint rebuilds the same detector: its evaluation gives the last epoch's numbers.
         using var model = DetectionModel.Load(Path.Combine(run, DetectionRunner.LastCheckpoint));
+        long regions = Man.Runtime.CollectorPause.RegionsStarted;
         var eval = Inference.DetectionInference.Evaluate(model.Detector, TinyDetectionRun.Source.Val, voc: false, batchSize: 1, workers: 1);
         Assert.Equal(history[^1].Coco["AP"], eval.AP, 6);
+        // Each image's forward pass ran in a no-GC region (TorchSharp's temporary scalars stay alive while the loader works).
+        if (Man.Runtime.CollectorPause.Enabled)
+            Assert.Equal(regions + TinyDetectionRun.Source.Val.Images.Count, Man.Runtime.CollectorPause.RegionsStarted);
         Directory.Delete(run, recursive: true);
     }
 

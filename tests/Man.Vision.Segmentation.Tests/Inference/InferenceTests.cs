@@ -73,8 +73,10 @@ public sealed class InferenceTests
         using var model = SegmentationModel.Create(new TinyBackbone(8), SegmentationHeadKind.DeepLabV3, 3, auxLoss: true);
         model.train();
         Tensor images = randn(1, 3, 97, 131);
+        long regions = Man.Runtime.CollectorPause.RegionsStarted;
         Tensor a = SegmentationInference.Predict(model, images);
         Tensor b = SegmentationInference.Predict(model, images, SlidingWindow.Square(64, 48));
+        if (Man.Runtime.CollectorPause.Enabled) Assert.Equal(regions + 2, Man.Runtime.CollectorPause.RegionsStarted); // each call in a no-GC region
         Assert.Equal(new long[] { 1, 97, 131 }, a.shape);
         Assert.Equal(new long[] { 1, 97, 131 }, b.shape);
         Assert.True(model.training);
