@@ -39,6 +39,26 @@ public sealed class BadInputTests(ITestOutputHelper output) : IDisposable
         ReadFails(Truncated(ReferenceFixtures.File("resnet18.safetensors"), 0.6), "truncated", "holds only");
 
     [Fact]
+    public void MalformedSafetensorsHeadersAreReported()
+    {
+        string Write(string name, string header, int dataBytes)
+        {
+            var json = System.Text.Encoding.UTF8.GetBytes(header);
+            var bytes = new byte[8 + json.Length + dataBytes];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(bytes, (ulong)json.Length);
+            json.CopyTo(bytes, 8);
+            string path = Path.Combine(dir, name + ".safetensors");
+            File.WriteAllBytes(path, bytes);
+            return path;
+        }
+        ReadFails(Write("unclosed", """{"conv1.weight": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]""", 8), "not valid JSON", "export it again");
+        ReadFails(Write("number", """{"conv1.weight": 5}""", 8), "tensor 'conv1.weight'", "lacks dtype, shape or data_offsets");
+        ReadFails(Write("offsets", """{"conv1.weight": {"dtype": "F32", "shape": [2], "data_offsets": [0]}}""", 8), "lacks dtype, shape or data_offsets");
+        ReadFails(Write("size", """{"conv1.weight": {"dtype": "F32", "shape": [2], "data_offsets": [0, 4]}}""", 8), "offsets [0, 4]", "(8 bytes)");
+        ReadFails(Write("short", """{"conv1.weight": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}""", 8), "ends at byte 16", "holds only 8 data bytes");
+    }
+
+    [Fact]
     public void RandomBytesAreNotAWeightsFile()
     {
         var bytes = new byte[4096];

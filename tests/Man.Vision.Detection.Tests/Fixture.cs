@@ -1,4 +1,4 @@
-using System.Text.Json;
+using Newtonsoft.Json.Linq;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -7,19 +7,19 @@ namespace Man.Vision.Detection.Tests;
 /// <summary>Reads the JSON fixtures written by fixtures/make_fixtures.py (torchvision 0.14).</summary>
 internal static class Fixture
 {
-    public static JsonElement Load(string name)
+    public static JToken Load(string name)
     {
         string path = Path.Combine(AppContext.BaseDirectory, "fixtures", name);
         if (!File.Exists(path)) throw new FileNotFoundException($"Fixture {name} is missing; run fixtures/make_fixtures.py.", path);
-        return JsonDocument.Parse(File.ReadAllText(path)).RootElement;
+        return JToken.Parse(File.ReadAllText(path));
     }
 
     /// <summary>A tensor stored as {"shape", "dtype", "b64"}.</summary>
-    public static Tensor Tensor(JsonElement e)
+    public static Tensor Tensor(JToken e)
     {
-        long[] shape = e.GetProperty("shape").EnumerateArray().Select(x => x.GetInt64()).ToArray();
-        byte[] raw = Convert.FromBase64String(e.GetProperty("b64").GetString()!);
-        string dtype = e.GetProperty("dtype").GetString()!;
+        long[] shape = e["shape"]!.Children().Select(x => x.Value<long>()).ToArray();
+        byte[] raw = Convert.FromBase64String(e["b64"]!.Value<string>()!);
+        string dtype = e["dtype"]!.Value<string>()!;
         if (dtype == "float32")
         {
             var data = new float[raw.Length / 4];
@@ -31,7 +31,7 @@ internal static class Fixture
         return torch.tensor(longs, shape);
     }
 
-    public static long[] Longs(JsonElement e) => e.EnumerateArray().Select(x => x.GetInt64()).ToArray();
+    public static long[] Longs(JToken e) => e.Children().Select(x => x.Value<long>()).ToArray();
 
     /// <summary>Largest absolute difference; asserts equal shapes.</summary>
     public static double MaxAbsDiff(Tensor actual, Tensor expected)

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
-using System.Text.Json;
+using Newtonsoft.Json;
+using Newtonsoft.Json.Linq;
 using static TorchSharp.torch;
 
 namespace Man.Vision.Backbones.Weights;
@@ -37,41 +38,42 @@ internal static class SafetensorsCodec
         long dataStart = 8 + (long)headerLen;
         long dataLength = length - dataStart;
         var entries = new List<(TensorInfo, long, long)>();
-        JsonDocument doc;
+        JObject doc;
         try
         {
-            doc = JsonDocument.Parse(json);
+            using var reader = new JsonTextReader(new StreamReader(new MemoryStream(json), new UTF8Encoding(false, throwOnInvalidBytes: true)))
+            {
+                DateParseHandling = DateParseHandling.None,
+            };
+            var root = JToken.ReadFrom(reader);
+            if (root is not JObject o) throw new WeightsFileException(path, "the safetensors header is not a JSON object.");
+            doc = o;
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or DecoderFallbackException)
         {
             throw new WeightsFileException(path, $"the safetensors header is not valid JSON ({e.Message}). The file is corrupt; export it again.", e);
         }
-        using (doc)
+        foreach (var prop in doc.Properties())
         {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                throw new WeightsFileException(path, "the safetensors header is not a JSON object.");
-            foreach (var prop in doc.RootElement.EnumerateObject())
-            {
-                if (prop.Name == "__metadata__") continue;
-                var e = prop.Value;
-                string where = $"tensor '{prop.Name}' of the safetensors header";
-                if (e.ValueKind != JsonValueKind.Object
-                    || !e.TryGetProperty("dtype", out var dt) || dt.ValueKind != JsonValueKind.String
-                    || !e.TryGetProperty("shape", out var sh) || sh.ValueKind != JsonValueKind.Array
-                    || !e.TryGetProperty("data_offsets", out var off) || off.ValueKind != JsonValueKind.Array || off.GetArrayLength() != 2)
-                    throw new WeightsFileException(path, $"{where} lacks dtype, shape or data_offsets [begin, end].");
-                var dtype = ParseDType(path, prop.Name, dt.GetString()!);
-                long[] shape = sh.EnumerateArray().Select(v => v.GetInt64()).ToArray();
-                long begin = off[0].GetInt64(), end = off[1].GetInt64();
-                var info = new TensorInfo(prop.Name, shape, dtype);
-                long expected = info.Elements * ElementSize(dtype);
-                if (shape.Any(s => s < 0) || begin < 0 || end < begin || end - begin != expected)
-                    throw new WeightsFileException(path, $"{where} has offsets [{begin}, {end}] that do not hold {ShapeFormat.Of(shape)} {ShapeFormat.DType(dtype)} ({expected} bytes).");
-                if (end > dataLength)
-                    throw new WeightsFileException(path,
-                        $"{where} ends at byte {end} of the data but the file holds only {dataLength} data bytes: the file is truncated. Download or export it again.");
-                entries.Add((info, dataStart + begin, dataStart + end));
-            }
+            if (prop.Name == "__metadata__") continue;
+            var e = prop.Value;
+            string where = $"tensor '{prop.Name}' of the safetensors header";
+            if (e is not JObject entry
+                || entry["dtype"] is not JValue { Type: JTokenType.String } dt
+                || entry["shape"] is not JArray sh || sh.Any(v => v.Type != JTokenType.Integer)
+                || entry["data_offsets"] is not JArray { Count: 2 } off || off.Any(v => v.Type != JTokenType.Integer))
+                throw new WeightsFileException(path, $"{where} lacks dtype, shape or data_offsets [begin, end].");
+            var dtype = ParseDType(path, prop.Name, (string)dt!);
+            long[] shape = sh.Select(v => (long)v).ToArray();
+            long begin = (long)off[0], end = (long)off[1];
+            var info = new TensorInfo(prop.Name, shape, dtype);
+            long expected = info.Elements * ElementSize(dtype);
+            if (shape.Any(s => s < 0) || begin < 0 || end < begin || end - begin != expected)
+                throw new WeightsFileException(path, $"{where} has offsets [{begin}, {end}] that do not hold {ShapeFormat.Of(shape)} {ShapeFormat.DType(dtype)} ({expected} bytes).");
+            if (end > dataLength)
+                throw new WeightsFileException(path,
+                    $"{where} ends at byte {end} of the data but the file holds only {dataLength} data bytes: the file is truncated. Download or export it again.");
+            entries.Add((info, dataStart + begin, dataStart + end));
         }
         return entries;
     }
@@ -93,32 +95,20 @@ internal static class SafetensorsCodec
         var list = tensors.Select(p => (p.Name, Tensor: p.Tensor.detach().cpu().contiguous())).ToList();
         try
         {
-            using var ms = new MemoryStream();
-            using (var w = new Utf8JsonWriter(ms))
+            var root = new JObject { ["__metadata__"] = new JObject { ["format"] = "pt" } };
+            long offset = 0;
+            foreach (var (name, t) in list)
             {
-                w.WriteStartObject();
-                w.WriteStartObject("__metadata__");
-                w.WriteString("format", "pt");
-                w.WriteEndObject();
-                long offset = 0;
-                foreach (var (name, t) in list)
+                long n = t.numel() * ElementSize(t.dtype);
+                root[name] = new JObject
                 {
-                    long n = t.numel() * ElementSize(t.dtype);
-                    w.WriteStartObject(name);
-                    w.WriteString("dtype", DTypeName(t.dtype));
-                    w.WriteStartArray("shape");
-                    foreach (long s in t.shape) w.WriteNumberValue(s);
-                    w.WriteEndArray();
-                    w.WriteStartArray("data_offsets");
-                    w.WriteNumberValue(offset);
-                    w.WriteNumberValue(offset + n);
-                    w.WriteEndArray();
-                    w.WriteEndObject();
-                    offset += n;
-                }
-                w.WriteEndObject();
+                    ["dtype"] = DTypeName(t.dtype),
+                    ["shape"] = new JArray(t.shape.Select(v => (object)v).ToArray()),
+                    ["data_offsets"] = new JArray(offset, offset + n),
+                };
+                offset += n;
             }
-            var header = ms.ToArray().ToList();
+            var header = new UTF8Encoding(false).GetBytes(root.ToString(Formatting.None)).ToList();
             while (header.Count % 8 != 0) header.Add((byte)' ');
             using var f = File.Create(path);
             Span<byte> len = stackalloc byte[8];

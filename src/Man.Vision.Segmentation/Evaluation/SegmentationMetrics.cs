@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
+using Newtonsoft.Json;
+using Newtonsoft.Json.Linq;
 
 namespace Man.Vision.Segmentation.Evaluation;
 
@@ -128,26 +129,28 @@ public sealed record SegmentationMetrics
     /// (objects class name → percent or null when undefined), plus <c>numClasses</c> and <c>validPixels</c>.
     /// Values keep full precision (mmsegmentation rounds its printed values to two decimals).
     /// </summary>
-    public string ToJson()
+    public string ToJson() => ToJObject().ToString(Formatting.Indented);
+
+    /// <summary>The object <see cref="ToJson"/> writes, for callers that add their own fields.</summary>
+    public JObject ToJObject()
     {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        var iou = new JObject();
+        var acc = new JObject();
+        for (int k = 0; k < NumClasses; k++)
         {
-            w.WriteStartObject();
-            WriteNumber(w, "mIoU", MIoU);
-            WriteNumber(w, "aAcc", AAcc);
-            WriteNumber(w, "mAcc", MAcc);
-            w.WriteStartObject("IoU");
-            for (int k = 0; k < NumClasses; k++) WriteNumber(w, ClassNames[k], IoU[k]);
-            w.WriteEndObject();
-            w.WriteStartObject("Acc");
-            for (int k = 0; k < NumClasses; k++) WriteNumber(w, ClassNames[k], Acc[k]);
-            w.WriteEndObject();
-            w.WriteNumber("numClasses", NumClasses);
-            w.WriteNumber("validPixels", ValidPixels);
-            w.WriteEndObject();
+            iou[ClassNames[k]] = Number(IoU[k]);
+            acc[ClassNames[k]] = Number(Acc[k]);
         }
-        return Encoding.UTF8.GetString(stream.ToArray());
+        return new JObject
+        {
+            ["mIoU"] = Number(MIoU),
+            ["aAcc"] = Number(AAcc),
+            ["mAcc"] = Number(MAcc),
+            ["IoU"] = iou,
+            ["Acc"] = acc,
+            ["numClasses"] = NumClasses,
+            ["validPixels"] = ValidPixels,
+        };
     }
 
     /// <summary>Writes <see cref="ToJson"/> to <paramref name="path"/> (creating its folder).</summary>
@@ -187,9 +190,5 @@ public sealed record SegmentationMetrics
 
     private static string Format(double v) => double.IsNaN(v) ? "nan" : Math.Round(v, 2, MidpointRounding.ToEven).ToString("0.00", CultureInfo.InvariantCulture);
 
-    private static void WriteNumber(Utf8JsonWriter w, string name, double v)
-    {
-        if (double.IsNaN(v)) w.WriteNull(name);
-        else w.WriteNumber(name, v);
-    }
+    private static JToken Number(double v) => double.IsNaN(v) ? JValue.CreateNull() : new JValue(v);
 }

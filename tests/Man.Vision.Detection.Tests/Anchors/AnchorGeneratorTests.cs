@@ -1,3 +1,4 @@
+using Newtonsoft.Json.Linq;
 using Man.Vision.Detection.Anchors;
 using Man.Vision.Detection.Models;
 using static TorchSharp.torch;
@@ -12,17 +13,17 @@ public sealed class AnchorGeneratorTests
         using var scope = NewDisposeScope();
         var fx = Fixture.Load("anchors.json");
         int n = 0;
-        foreach (var c in fx.GetProperty("cases").EnumerateArray())
+        foreach (var c in fx["cases"]!.Children())
         {
-            var gen = c.TryGetProperty("sizes", out var sizes)
+            var gen = c["sizes"] is JToken sizes
                 ? new AnchorGenerator(
-                    sizes.EnumerateArray().Select(l => (IReadOnlyList<double>)l.EnumerateArray().Select(x => x.GetDouble()).ToArray()).ToArray(),
-                    c.GetProperty("ratios").EnumerateArray().Select(l => (IReadOnlyList<double>)l.EnumerateArray().Select(x => x.GetDouble()).ToArray()).ToArray())
+                    sizes.Children().Select(l => (IReadOnlyList<double>)l.Children().Select(x => x.Value<double>()).ToArray()).ToArray(),
+                    c["ratios"]!.Children().Select(l => (IReadOnlyList<double>)l.Children().Select(x => x.Value<double>()).ToArray()).ToArray())
                 : AnchorGenerator.FpnDefault();
-            var hw = c.GetProperty("batch_hw");
-            var feats = c.GetProperty("feature_hw").EnumerateArray().Select(f => new ImageSize(f[0].GetInt64(), f[1].GetInt64())).ToList();
-            Tensor anchors = gen.GridAnchors(new ImageSize(hw[0].GetInt64(), hw[1].GetInt64()), feats, ScalarType.Float32, CPU);
-            Fixture.AssertClose(Fixture.Tensor(c.GetProperty("anchors")), anchors, 1e-5, $"anchors {hw}");
+            var hw = c["batch_hw"]!;
+            var feats = c["feature_hw"]!.Children().Select(f => new ImageSize(f[0]!.Value<long>(), f[1]!.Value<long>())).ToList();
+            Tensor anchors = gen.GridAnchors(new ImageSize(hw[0]!.Value<long>(), hw[1]!.Value<long>()), feats, ScalarType.Float32, CPU);
+            Fixture.AssertClose(Fixture.Tensor(c["anchors"]!), anchors, 1e-5, $"anchors {hw.ToString(Newtonsoft.Json.Formatting.None)}");
             n++;
         }
         Assert.Equal(3, n);

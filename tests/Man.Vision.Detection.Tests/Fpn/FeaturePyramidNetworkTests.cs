@@ -1,3 +1,4 @@
+using Newtonsoft.Json.Linq;
 using Man.Vision.Detection.Fpn;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -12,13 +13,13 @@ public sealed class FeaturePyramidNetworkTests
         using var scope = NewDisposeScope();
         var fx = Fixture.Load("fpn.json");
         var fpn = new FeaturePyramidNetwork([4, 6, 5], 3, lastLevelMaxPool: true);
-        var state = fx.GetProperty("state_dict").EnumerateObject().ToDictionary(p => p.Name, p => Fixture.Tensor(p.Value));
+        var state = fx["state_dict"]!.Children<JProperty>().ToDictionary(p => p.Name, p => Fixture.Tensor(p.Value));
         Assert.Equal(state.Keys.Order(), fpn.state_dict().Keys.Order());
         fpn.load_state_dict(state);
         var inputs = new OrderedDictionary<string, Tensor>();
-        foreach (var p in fx.GetProperty("inputs").EnumerateObject()) inputs.Add(p.Name, Fixture.Tensor(p.Value));
+        foreach (var p in fx["inputs"]!.Children<JProperty>()) inputs.Add(p.Name, Fixture.Tensor(p.Value));
         var outputs = fpn.call(inputs);
-        var expected = fx.GetProperty("outputs").EnumerateObject().ToList();
+        var expected = fx["outputs"]!.Children<JProperty>().ToList();
         Assert.Equal(expected.Select(p => p.Name), outputs.Keys);
         foreach (var p in expected)
             Fixture.AssertClose(Fixture.Tensor(p.Value), outputs[p.Name], 1e-5, p.Name);

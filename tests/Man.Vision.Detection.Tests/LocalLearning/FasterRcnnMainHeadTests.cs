@@ -1,3 +1,4 @@
+using Newtonsoft.Json.Linq;
 using Man.Vision.Detection.LocalLearning;
 using Man.Vision.Detection.Models;
 using TorchSharp;
@@ -16,7 +17,7 @@ public sealed class FasterRcnnMainHeadTests
     {
         using var scope = NewDisposeScope();
         var fx = Fixture.Load("tiny_faster_rcnn.json");
-        var state = fx.GetProperty("state_dict").EnumerateObject().ToDictionary(p => p.Name, p => Fixture.Tensor(p.Value));
+        var state = fx["state_dict"]!.Children<JProperty>().ToDictionary(p => p.Name, p => Fixture.Tensor(p.Value));
         var head = new FasterRcnnMainHead([new FeatureTap(0, 8, 4), new FeatureTap(1, 8, 8)], Tests.Models.TinyFasterRcnnTests.TinyOptions, fpnChannels: 8);
         var headState = state.Where(kv => !kv.Key.StartsWith("backbone.body.")).ToDictionary(
             kv => kv.Key.StartsWith("backbone.fpn.") ? kv.Key["backbone.".Length..] : kv.Key, kv => kv.Value);
@@ -26,9 +27,9 @@ public sealed class FasterRcnnMainHeadTests
         var body = new TinyBody();
         body.load_state_dict(state.Where(kv => kv.Key.StartsWith("backbone.body.")).ToDictionary(kv => kv.Key["backbone.body.".Length..], kv => kv.Value));
 
-        var images = fx.GetProperty("images").EnumerateArray().Select(Fixture.Tensor).ToList();
-        var targets = fx.GetProperty("targets").EnumerateArray()
-            .Select(t => new DetectionTarget(Fixture.Tensor(t.GetProperty("boxes")), tensor(Fixture.Longs(t.GetProperty("labels"))))).ToList();
+        var images = fx["images"]!.Children().Select(Fixture.Tensor).ToList();
+        var targets = fx["targets"]!.Children()
+            .Select(t => new DetectionTarget(Fixture.Tensor(t["boxes"]!), tensor(Fixture.Longs(t["labels"]!)))).ToList();
         var transform = new GeneralizedRcnnTransform(Tests.Models.TinyFasterRcnnTests.TinyOptions.Transform);
         var (batch, scaled) = transform.Apply(images, targets, training: true);
         var maps = body.call(batch.Tensors);
@@ -36,9 +37,9 @@ public sealed class FasterRcnnMainHeadTests
         var outputs = new Dictionary<int, Tensor> { [0] = maps["0"].detach(), [1] = maps["1"] };
         head.train();
         var losses = head.Losses(outputs, maps["1"], DetectionTargets.From(batch, scaled!));
-        foreach (var p in fx.GetProperty("losses").EnumerateObject())
+        foreach (var p in fx["losses"]!.Children<JProperty>())
         {
-            double e = p.Value.GetDouble(), a = losses[p.Name].item<float>();
+            double e = p.Value.Value<double>(), a = losses[p.Name].item<float>();
             Assert.True(Math.Abs(a - e) <= 1e-5 * Math.Max(1, Math.Abs(e)), $"{p.Name}: {a} vs torchvision {e}");
         }
         // Gradient reaches the last block's unit and every part of the head (the FPN's lateral conv of the detached map too).
@@ -50,9 +51,9 @@ public sealed class FasterRcnnMainHeadTests
         var detector = head.CreateDetector(body, x => body.call(x), body.Shapes);
         detector.eval();
         var detections = detector.Predict(images);
-        var expected = fx.GetProperty("detections").EnumerateArray().ToList();
+        var expected = fx["detections"]!.Children().ToList();
         for (int i = 0; i < 2; i++)
-            Fixture.AssertClose(Fixture.Tensor(expected[i].GetProperty("scores")), detections[i].Scores, 1e-5, $"image {i} scores");
+            Fixture.AssertClose(Fixture.Tensor(expected[i]["scores"]!), detections[i].Scores, 1e-5, $"image {i} scores");
     }
 
     [Fact]

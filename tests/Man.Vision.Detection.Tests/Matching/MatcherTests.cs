@@ -1,3 +1,4 @@
+using Newtonsoft.Json.Linq;
 using Man.Vision.Detection.Matching;
 using Man.Vision.Detection.Ops;
 using static TorchSharp.torch;
@@ -11,12 +12,12 @@ public sealed class MatcherTests
     {
         using var scope = NewDisposeScope();
         var fx = Fixture.Load("matcher.json");
-        Tensor iou = BoxOps.Iou(Fixture.Tensor(fx.GetProperty("gt")), Fixture.Tensor(fx.GetProperty("proposals")));
-        Fixture.AssertClose(Fixture.Tensor(fx.GetProperty("iou")), iou, 1e-6, "box_iou");
-        foreach (var c in fx.GetProperty("cases").EnumerateArray())
+        Tensor iou = BoxOps.Iou(Fixture.Tensor(fx["gt"]!), Fixture.Tensor(fx["proposals"]!));
+        Fixture.AssertClose(Fixture.Tensor(fx["iou"]!), iou, 1e-6, "box_iou");
+        foreach (var c in fx["cases"]!.Children())
         {
-            var m = new Matcher(c.GetProperty("high").GetDouble(), c.GetProperty("low").GetDouble(), c.GetProperty("allow_low_quality").GetBoolean());
-            Assert.Equal(Fixture.Longs(c.GetProperty("matches")), m.Match(iou).data<long>().ToArray());
+            var m = new Matcher(c["high"]!.Value<double>(), c["low"]!.Value<double>(), c["allow_low_quality"]!.Value<bool>());
+            Assert.Equal(Fixture.Longs(c["matches"]!), m.Match(iou).data<long>().ToArray());
         }
     }
 

@@ -1,3 +1,4 @@
+using Newtonsoft.Json.Linq;
 using Man.Vision.Detection.Heads;
 using Man.Vision.Detection.LocalLearning;
 using Man.Vision.Detection.Models;
@@ -15,13 +16,13 @@ public sealed class ResNetFpnTests
         using var scope = NewDisposeScope();
         var fx = Fixture.Load("fasterrcnn_resnet50_fpn_keys.json");
         var model = FasterRcnn.CreateResNetFpn(new FasterRcnnOptions());
-        var expected = fx.GetProperty("keys").EnumerateArray()
-            .ToDictionary(e => e[0].GetString()!, e => e[1].EnumerateArray().Select(x => x.GetInt64()).ToArray());
+        var expected = fx["keys"]!.Children()
+            .ToDictionary(e => e[0]!.Value<string>()!, e => e[1]!.Children().Select(x => x.Value<long>()).ToArray());
         var actual = model.state_dict();
         Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
         foreach (var (k, shape) in expected) Assert.True(shape.SequenceEqual(actual[k].shape), $"{k}: [{string.Join(", ", actual[k].shape)}]");
         var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => p.name).Order();
-        Assert.Equal(fx.GetProperty("trainable").EnumerateArray().Select(e => e.GetString()!).Order(), trainable);
+        Assert.Equal(fx["trainable"]!.Children().Select(e => e.Value<string>()!).Order(), trainable);
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-using System.Text.Json;
+using Newtonsoft.Json.Linq;
 using Man.Vision.Detection.Heads;
 using Man.Vision.Detection.Models;
 using Man.Vision.Detection.Rpn;
@@ -30,18 +30,18 @@ public sealed class TinyFasterRcnnTests
         },
     };
 
-    private static (GeneralizedRcnn Model, JsonElement Fixture, List<Tensor> Images, List<DetectionTarget> Targets) Load()
+    private static (GeneralizedRcnn Model, JToken Fixture, List<Tensor> Images, List<DetectionTarget> Targets) Load()
     {
         var fx = Fixture.Load("tiny_faster_rcnn.json");
         var model = FasterRcnn.Create(TinyOptions, TinyBody.WithFpn());
-        var state = fx.GetProperty("state_dict").EnumerateObject().ToDictionary(p => p.Name, p => Fixture.Tensor(p.Value));
+        var state = fx["state_dict"]!.Children<JProperty>().ToDictionary(p => p.Name, p => Fixture.Tensor(p.Value));
         var (missing, unexpected) = model.load_state_dict(state, strict: false);
         Assert.Empty(missing);
         Assert.Empty(unexpected);
         Assert.Equal(state.Keys.Order(), model.state_dict().Keys.Order());
-        var images = fx.GetProperty("images").EnumerateArray().Select(Fixture.Tensor).ToList();
-        var targets = fx.GetProperty("targets").EnumerateArray()
-            .Select(t => new DetectionTarget(Fixture.Tensor(t.GetProperty("boxes")), tensor(Fixture.Longs(t.GetProperty("labels"))))).ToList();
+        var images = fx["images"]!.Children().Select(Fixture.Tensor).ToList();
+        var targets = fx["targets"]!.Children()
+            .Select(t => new DetectionTarget(Fixture.Tensor(t["boxes"]!), tensor(Fixture.Longs(t["labels"]!)))).ToList();
         return (model, fx, images, targets);
     }
 
@@ -52,11 +52,11 @@ public sealed class TinyFasterRcnnTests
         var (model, fx, images, targets) = Load();
         model.train();
         var losses = model.ComputeLosses(images, targets);
-        var expected = fx.GetProperty("losses");
+        var expected = fx["losses"]!;
         Assert.Equal(4, losses.Count);
-        foreach (var p in expected.EnumerateObject())
+        foreach (var p in expected.Children<JProperty>())
         {
-            double e = p.Value.GetDouble(), a = losses[p.Name].item<float>();
+            double e = p.Value.Value<double>(), a = losses[p.Name].item<float>();
             Assert.True(Math.Abs(a - e) <= 1e-5 * Math.Max(1, Math.Abs(e)), $"{p.Name}: {a} vs torchvision {e}");
         }
     }
@@ -70,10 +70,10 @@ public sealed class TinyFasterRcnnTests
         var losses = model.ComputeLosses(images, [DetectionTarget.Empty(), DetectionTarget.Empty()]);
         Assert.Equal(0f, losses["loss_box_reg"].item<float>());
         Assert.Equal(0f, losses["loss_rpn_box_reg"].item<float>());
-        var expected = fx.GetProperty("empty_losses");
+        var expected = fx["empty_losses"]!;
         foreach (string name in new[] { "loss_classifier", "loss_objectness" })
         {
-            double e = expected.GetProperty(name).GetDouble(), a = losses[name].item<float>();
+            double e = expected[name]!.Value<double>(), a = losses[name].item<float>();
             Assert.True(Math.Abs(a - e) <= 1e-5 * Math.Max(1, Math.Abs(e)), $"{name}: {a} vs torchvision {e}");
         }
         // The gradient flows into the classifiers only through background labels: still finite and non-zero.
@@ -88,13 +88,13 @@ public sealed class TinyFasterRcnnTests
         var (model, fx, images, _) = Load();
         model.eval();
         var detections = model.Predict(images);
-        var expected = fx.GetProperty("detections").EnumerateArray().ToList();
+        var expected = fx["detections"]!.Children().ToList();
         Assert.Equal(expected.Count, detections.Count);
         for (int i = 0; i < detections.Count; i++)
         {
-            Assert.Equal(Fixture.Longs(expected[i].GetProperty("labels")), detections[i].Labels.data<long>().ToArray());
-            Fixture.AssertClose(Fixture.Tensor(expected[i].GetProperty("scores")), detections[i].Scores, 1e-5, $"image {i} scores");
-            Fixture.AssertClose(Fixture.Tensor(expected[i].GetProperty("boxes")), detections[i].Boxes, 1e-3, $"image {i} boxes");
+            Assert.Equal(Fixture.Longs(expected[i]["labels"]!), detections[i].Labels.data<long>().ToArray());
+            Fixture.AssertClose(Fixture.Tensor(expected[i]["scores"]!), detections[i].Scores, 1e-5, $"image {i} scores");
+            Fixture.AssertClose(Fixture.Tensor(expected[i]["boxes"]!), detections[i].Boxes, 1e-3, $"image {i} boxes");
         }
     }
 

@@ -1,3 +1,4 @@
+using Newtonsoft.Json.Linq;
 using Man.Vision.Detection.Ops;
 using static TorchSharp.torch;
 
@@ -10,16 +11,16 @@ public sealed class BoxCoderTests
     {
         using var scope = NewDisposeScope();
         var fx = Fixture.Load("box_coder.json");
-        Tensor anchors = Fixture.Tensor(fx.GetProperty("anchors"));
-        Tensor gt = Fixture.Tensor(fx.GetProperty("gt"));
-        foreach (var c in fx.GetProperty("cases").EnumerateArray())
+        Tensor anchors = Fixture.Tensor(fx["anchors"]!);
+        Tensor gt = Fixture.Tensor(fx["gt"]!);
+        foreach (var c in fx["cases"]!.Children())
         {
-            var w = c.GetProperty("weights").EnumerateArray().Select(x => x.GetDouble()).ToArray();
+            var w = c["weights"]!.Children().Select(x => x.Value<double>()).ToArray();
             var coder = new BoxCoder((w[0], w[1], w[2], w[3]));
             Tensor encoded = coder.Encode([gt], [anchors])[0];
-            Fixture.AssertClose(Fixture.Tensor(c.GetProperty("encoded")), encoded, 1e-5, $"encode {w[0]}");
-            Tensor expected = Fixture.Tensor(c.GetProperty("decoded"));
-            Tensor decoded = coder.Decode(Fixture.Tensor(c.GetProperty("rel_codes")), [anchors]);
+            Fixture.AssertClose(Fixture.Tensor(c["encoded"]!), encoded, 1e-5, $"encode {w[0]}");
+            Tensor expected = Fixture.Tensor(c["decoded"]!);
+            Tensor decoded = coder.Decode(Fixture.Tensor(c["rel_codes"]!), [anchors]);
             // Decoded coordinates reach ~1e3 (clamped exp): compare relative to their magnitude.
             double rel = ((decoded - expected).abs() / (expected.abs() + 1)).max().item<float>();
             Assert.True(rel < 1e-6, $"decode {w[0]}: max relative diff {rel:E2}");

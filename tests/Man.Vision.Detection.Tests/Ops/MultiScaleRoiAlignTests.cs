@@ -1,3 +1,4 @@
+using Newtonsoft.Json.Linq;
 using Man.Vision.Detection.Models;
 using Man.Vision.Detection.Ops;
 using TorchSharp;
@@ -12,18 +13,18 @@ public sealed class MultiScaleRoiAlignTests
     {
         using var scope = NewDisposeScope();
         var fx = Fixture.Load("multiscale_roi_align.json");
-        var features = fx.GetProperty("features").EnumerateObject().ToDictionary(p => p.Name, p => Fixture.Tensor(p.Value));
-        var boxes = fx.GetProperty("boxes").EnumerateArray().Select(Fixture.Tensor).ToList();
-        var sizes = fx.GetProperty("image_sizes").EnumerateArray().Select(s => new ImageSize(s[0].GetInt64(), s[1].GetInt64())).ToList();
+        var features = fx["features"]!.Children<JProperty>().ToDictionary(p => p.Name, p => Fixture.Tensor(p.Value));
+        var boxes = fx["boxes"]!.Children().Select(Fixture.Tensor).ToList();
+        var sizes = fx["image_sizes"]!.Children().Select(s => new ImageSize(s[0]!.Value<long>(), s[1]!.Value<long>())).ToList();
         var pool = new MultiScaleRoiAlign(["0", "1", "2", "3"], 7, 2);
 
         var (scales, mapper) = pool.SetupScales(new[] { "0", "1", "2", "3" }.Select(k => features[k]).ToList(), sizes);
-        Assert.Equal(fx.GetProperty("scales").EnumerateArray().Select(s => s.GetDouble()), scales);
+        Assert.Equal(fx["scales"]!.Children().Select(s => s.Value<double>()), scales);
         Assert.Equal((2, 5), (mapper.MinLevel, mapper.MaxLevel));
-        Assert.Equal(Fixture.Longs(fx.GetProperty("levels")), mapper.Map(boxes).data<long>().ToArray());
+        Assert.Equal(Fixture.Longs(fx["levels"]!), mapper.Map(boxes).data<long>().ToArray());
 
         Tensor pooled = pool.Forward(features, boxes, sizes);
-        Fixture.AssertClose(Fixture.Tensor(fx.GetProperty("output")), pooled, 1e-5, "MultiScaleRoIAlign");
+        Fixture.AssertClose(Fixture.Tensor(fx["output"]!), pooled, 1e-5, "MultiScaleRoIAlign");
     }
 
     [Theory]

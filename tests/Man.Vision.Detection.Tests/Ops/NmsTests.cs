@@ -1,3 +1,4 @@
+using Newtonsoft.Json.Linq;
 using Man.Vision.Detection.Ops;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
@@ -11,14 +12,14 @@ public sealed class NmsTests(ITestOutputHelper output)
     {
         using var scope = NewDisposeScope();
         var fx = Fixture.Load("nms.json");
-        Tensor boxes = Fixture.Tensor(fx.GetProperty("boxes"));
-        Tensor scores = Fixture.Tensor(fx.GetProperty("scores"));
-        Tensor idxs = tensor(Fixture.Longs(fx.GetProperty("idxs")));
-        foreach (var c in fx.GetProperty("cases").EnumerateArray())
+        Tensor boxes = Fixture.Tensor(fx["boxes"]!);
+        Tensor scores = Fixture.Tensor(fx["scores"]!);
+        Tensor idxs = tensor(Fixture.Longs(fx["idxs"]!));
+        foreach (var c in fx["cases"]!.Children())
         {
-            double thr = c.GetProperty("iou").GetDouble();
-            Assert.Equal(Fixture.Longs(c.GetProperty("keep")), BoxOps.Nms(boxes, scores, thr).data<long>().ToArray());
-            Assert.Equal(Fixture.Longs(c.GetProperty("batched_keep")), BoxOps.BatchedNms(boxes, scores, idxs, thr).data<long>().ToArray());
+            double thr = c["iou"]!.Value<double>();
+            Assert.Equal(Fixture.Longs(c["keep"]!), BoxOps.Nms(boxes, scores, thr).data<long>().ToArray());
+            Assert.Equal(Fixture.Longs(c["batched_keep"]!), BoxOps.BatchedNms(boxes, scores, idxs, thr).data<long>().ToArray());
         }
     }
 

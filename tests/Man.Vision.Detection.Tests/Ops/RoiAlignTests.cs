@@ -1,3 +1,4 @@
+using Newtonsoft.Json.Linq;
 using Man.Vision.Detection.Ops;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -11,16 +12,16 @@ public sealed class RoiAlignTests
     {
         using var scope = NewDisposeScope();
         var fx = Fixture.Load("roi_align.json");
-        Tensor features = Fixture.Tensor(fx.GetProperty("features"));
-        Tensor rois = Fixture.Tensor(fx.GetProperty("rois"));
+        Tensor features = Fixture.Tensor(fx["features"]!);
+        Tensor rois = Fixture.Tensor(fx["rois"]!);
         int n = 0;
-        foreach (var c in fx.GetProperty("cases").EnumerateArray())
+        foreach (var c in fx["cases"]!.Children())
         {
-            double scale = c.GetProperty("spatial_scale").GetDouble();
-            bool aligned = c.GetProperty("aligned").GetBoolean();
-            int sampling = c.GetProperty("sampling_ratio").GetInt32();
-            Tensor expected = Fixture.Tensor(c.GetProperty("output"));
-            Tensor actual = RoiAlign.Apply(features, rois, c.GetProperty("pooled_h").GetInt64(), c.GetProperty("pooled_w").GetInt64(), scale, sampling, aligned);
+            double scale = c["spatial_scale"]!.Value<double>();
+            bool aligned = c["aligned"]!.Value<bool>();
+            int sampling = c["sampling_ratio"]!.Value<int>();
+            Tensor expected = Fixture.Tensor(c["output"]!);
+            Tensor actual = RoiAlign.Apply(features, rois, c["pooled_h"]!.Value<long>(), c["pooled_w"]!.Value<long>(), scale, sampling, aligned);
             Fixture.AssertClose(expected, actual, 1e-5, $"scale {scale} aligned {aligned} sampling {sampling}");
             n++;
         }
@@ -32,14 +33,14 @@ public sealed class RoiAlignTests
     {
         using var scope = NewDisposeScope();
         var fx = Fixture.Load("roi_align.json");
-        Tensor features = Fixture.Tensor(fx.GetProperty("features")).requires_grad_(true);
-        Tensor rois = Fixture.Tensor(fx.GetProperty("rois"));
-        var g = fx.GetProperty("gradient");
-        Tensor w = Fixture.Tensor(g.GetProperty("weight"));
-        Tensor output = RoiAlign.Apply(features, rois, 3, 4, g.GetProperty("spatial_scale").GetDouble(),
-            g.GetProperty("sampling_ratio").GetInt32(), g.GetProperty("aligned").GetBoolean());
+        Tensor features = Fixture.Tensor(fx["features"]!).requires_grad_(true);
+        Tensor rois = Fixture.Tensor(fx["rois"]!);
+        var g = fx["gradient"]!;
+        Tensor w = Fixture.Tensor(g["weight"]!);
+        Tensor output = RoiAlign.Apply(features, rois, 3, 4, g["spatial_scale"]!.Value<double>(),
+            g["sampling_ratio"]!.Value<int>(), g["aligned"]!.Value<bool>());
         (output * w).sum().backward();
-        Fixture.AssertClose(Fixture.Tensor(g.GetProperty("grad")), features.grad!, 1e-5, "d/dfeatures");
+        Fixture.AssertClose(Fixture.Tensor(g["grad"]!), features.grad!, 1e-5, "d/dfeatures");
     }
 
     [Fact]
