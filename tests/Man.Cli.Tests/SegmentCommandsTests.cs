@@ -142,6 +142,42 @@ public sealed class SegmentCommandsTests : IDisposable
     }
 
     [Fact]
+    public void Eval_precise_bn_on_a_plain_checkpoint_repeats_the_precise_run()
+    {
+        string cache = Folder("cache");
+        const string data = "synth:n=16,size=64,seed=5";
+        string[] Train(string run, params string[] extra) => ["train", "segment", "--data", data, "--cache", cache, "--backbone", "resnet18", "--head", "fcn",
+            "--method", "manpp", "--k", "2", "--epochs", "1", "--max-batches", "2", "--batch-size", "4", "--crop", "64", "--seed", "3", "--out", run, "--workers", "1", .. extra];
+        string plain = Path.Combine(dir, "plain"), precise = Path.Combine(dir, "precise");
+        var (code, error) = Run(Train(plain));
+        Assert.True(code == 0, error);
+        (code, error) = Run(Train(precise, "--precise-bn", "2"));
+        Assert.True(code == 0, error);
+        double Miou(string run) => ((JObject)JObject.Parse(File.ReadAllText(Path.Combine(run, SegmentationRunner.MetricsFile)))["epochs"]!.Last!).Value<double>("mIoU");
+        Assert.NotEqual(Miou(plain), Miou(precise), 9);
+
+        // The pass on the plain run's checkpoint takes the batch size, seed and augmentation the checkpoint stores.
+        string json = Path.Combine(dir, "precise-eval.json");
+        string ckpt = Path.Combine(plain, SegmentationRunner.LastCheckpoint);
+        (code, error) = Run("eval", "segment", "--checkpoint", ckpt, "--data", data, "--cache", cache, "--precise-bn", "2", "--json", json, "--workers", "1");
+        Assert.True(code == 0, error);
+        var doc = JObject.Parse(File.ReadAllText(json));
+        Assert.Equal(Miou(precise), doc.Value<double>("mIoU"), 9);
+        var pass = (JObject)doc["precise_bn"]!;
+        Assert.Equal((2, 4, 3L, 0, "train"), (pass.Value<int>("batches"), pass.Value<int>("batch_size"), pass.Value<long>("seed"), pass.Value<int>("epoch"), pass.Value<string>("split")));
+        Assert.True(pass.Value<int>("layers") > 10, pass.ToString());
+        Assert.Equal(Path.GetFullPath(ckpt), doc.Value<string>("checkpoint"));
+
+        // Misuse is refused with the reason.
+        (code, error) = Run("eval", "segment", "--checkpoint", ckpt, "--data", data, "--cache", cache, "--precise-bn", "-1");
+        Assert.NotEqual(0, code);
+        Assert.Contains("--precise-bn must be 0", error);
+        (code, error) = Run("eval", "segment", "--pred", dir, "--gt", dir, "--num-classes", "2", "--precise-bn", "2");
+        Assert.NotEqual(0, code);
+        Assert.Contains("a folder of predictions has none", error);
+    }
+
+    [Fact]
     public void Train_on_bad_camvid_data_fails_naming_the_file()
     {
         string root = Folder("camvid");

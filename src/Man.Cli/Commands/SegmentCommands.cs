@@ -6,6 +6,7 @@ using Man.Vision.Segmentation.Evaluation;
 using Man.Vision.Segmentation.Inference;
 using Man.Vision.Segmentation.Models;
 using Man.Vision.Segmentation.Training;
+using Newtonsoft.Json.Linq;
 using Spectre.Console;
 
 namespace Man.Cli.Commands;
@@ -101,10 +102,16 @@ public static class SegmentCommands
         var classNames = new Option<string?>("--class-names") { Description = "Comma-separated class names for the table (with --pred)." };
         var json = new Option<string?>("--json") { Description = "Write the results here as json (mIoU, aAcc, mAcc, IoU and Acc per class)." };
         var cache = new Option<string?>("--cache") { Description = "Folder for rendered synthetic data." };
+        var preciseBn = new Option<int>("--precise-bn") { Description = "First recompute the batch-norm statistics of the backbone and the main head over N batches of the training split, drawn as the checkpoint's run drew them (as train segment --precise-bn N); the checkpoint file is not changed.", DefaultValueFactory = _ => 0 };
+        var preciseBatch = new Option<int?>("--precise-bn-batch-size") { Description = "Batch size of the --precise-bn pass (default: the checkpoint's training batch size; required for checkpoints that do not store it)." };
+        var preciseData = new Option<string?>("--precise-bn-data") { Description = "The data set whose training split the --precise-bn pass runs over (default: --data)." };
+        var preciseSplit = new Option<string>("--precise-bn-split") { Description = "The split of the --precise-bn pass.", DefaultValueFactory = _ => "train" };
+        var preciseSeed = new Option<long?>("--precise-bn-seed") { Description = "Loader seed of the --precise-bn pass (default: the checkpoint's training seed, else 0)." };
         var common = CommonOptions.Create();
         var cmd = new Command("segment", "mmsegmentation's IoUMetric (per-class IoU/Acc, mIoU, aAcc, mAcc) of a checkpoint on a data set, or of a folder of predictions (--pred DIR --gt DIR --num-classes C).")
         {
             checkpoint, data, split, valSize, batch, slideCrop, slideStride, pred, gt, numClasses, ignore, classNames, json, cache,
+            preciseBn, preciseBatch, preciseData, preciseSplit, preciseSeed,
         };
         common.AddTo(cmd);
         cmd.SetAction(r => CliErrors.Run(() =>
@@ -112,8 +119,12 @@ public static class SegmentCommands
             string? ckpt = r.GetValue(checkpoint), predDir = r.GetValue(pred);
             if ((ckpt is null) == (predDir is null)) throw new ArgumentException("Give either --checkpoint (with --data) or --pred with --gt and --num-classes.");
             SegmentationMetrics metrics;
+            JObject? preciseDoc = null;
+            int preciseBatches = r.GetValue(preciseBn);
+            if (preciseBatches < 0) throw new ArgumentException($"--precise-bn must be 0 (off) or a number of batches (got {preciseBatches}).");
             if (predDir is not null)
             {
+                if (preciseBatches != 0) throw new ArgumentException("--precise-bn recomputes a checkpoint's batch-norm statistics; a folder of predictions has none (leave it out with --pred).");
                 string gtDir = r.GetValue(gt) ?? throw new ArgumentException("--pred needs --gt, the folder of ground-truth label pngs.");
                 int c = r.GetValue(numClasses) ?? throw new ArgumentException("--pred needs --num-classes.");
                 if (c < 1 || c > 255) throw new ArgumentException($"--num-classes must lie in 1..255 (got {c}).");
@@ -129,17 +140,57 @@ public static class SegmentCommands
                     .Limit(0, r.GetValue(valSize));
                 AnsiConsole.MarkupLine($"[bold]eval segment[/] {Markup.Escape(ckpt!)} ({Markup.Escape(segmenter.Options.Arch)} {segmenter.Options.Head.Name()}, " +
                                        $"{segmenter.Learner.Options.Method.Name()} K={segmenter.Learner.Plan.K}) on {Markup.Escape(source.Val.Name)}: {source.Val.Samples.Count} images");
+                if (preciseBatches > 0)
+                    preciseDoc = RecomputeBatchNorm(segmenter, ckpt!, r.GetValue(preciseData) ?? r.GetValue(data)!, r.GetValue(preciseSplit)!, r.GetValue(split)!,
+                        preciseBatches, r.GetValue(preciseBatch), r.GetValue(preciseSeed), r.GetValue(cache), device, common.Workers(r));
                 metrics = SegmentationRunner.Evaluate(segmenter, source.Val, device, r.GetValue(batch), Window(r, slideCrop, slideStride), common.Workers(r));
             }
             Console.Write(metrics.FormatTable());
             if (r.GetValue(json) is string path)
             {
-                metrics.WriteJson(path);
+                var doc = metrics.ToJObject();
+                if (ckpt is not null) doc["checkpoint"] = Path.GetFullPath(ckpt);
+                if (preciseDoc is not null) doc["precise_bn"] = preciseDoc;
+                string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
+                if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
+                File.WriteAllText(path, doc.ToString(Newtonsoft.Json.Formatting.Indented));
                 AnsiConsole.MarkupLine($"wrote {Markup.Escape(path)}");
             }
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary>
+    /// eval segment --precise-bn: recomputes the checkpoint's batch-norm statistics over the training split as its run's
+    /// loader drew it (SegmentationRunner.RecomputeBatchNorm), prints what it did and returns it for the json.
+    /// </summary>
+    private static JObject RecomputeBatchNorm(Segmenter segmenter, string checkpoint, string dataSpec, string splitName, string evalSplit, int batches,
+        int? batchSize, long? seed, string? cache, TorchSharp.torch.Device device, int workers)
+    {
+        var loaderOf = SegmentationRunner.TrainingLoaderOf(checkpoint);
+        int size = batchSize ?? loaderOf.BatchSize
+            ?? throw new ArgumentException($"{checkpoint} does not store its training batch size (written before it was stored): give --precise-bn-batch-size.");
+        if (size < 1) throw new ArgumentException($"--precise-bn-batch-size must be positive (got {size}).");
+        long seedValue = seed ?? loaderOf.Seed ?? 0;
+        var defaults = new SegmentationTrainOptions();
+        var source = SegmentationDataSource.Open(dataSpec, trainSplit: splitName, valSplit: splitName, cacheRoot: cache);
+        if (!source.Classes.SequenceEqual(segmenter.Classes))
+            throw new ArgumentException($"The checkpoint's classes differ from those of {source.Spec} (--precise-bn-data).");
+        if (string.Equals(splitName, evalSplit, StringComparison.OrdinalIgnoreCase) && string.Equals(source.Spec, dataSpec.Trim(), StringComparison.Ordinal))
+            AnsiConsole.MarkupLine($"[yellow]warning:[/] the --precise-bn pass runs over the evaluated split '{Markup.Escape(evalSplit)}': it sees the evaluation images.");
+        var loader = new SegmentationRunner.TrainingLoader(size, seedValue, loaderOf.CropSize, loaderOf.MinScale ?? defaults.MinScale,
+            loaderOf.MaxScale ?? defaults.MaxScale, loaderOf.Jitter ?? defaults.Jitter, loaderOf.Epoch);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var (layers, used) = SegmentationRunner.RecomputeBatchNorm(segmenter, source, batches, loader, device, workers);
+        AnsiConsole.MarkupLine(layers == 0
+            ? "precise batch norm: the checkpoint has no batch-norm layer in training mode; nothing recomputed"
+            : $"precise batch norm: {layers} layers recomputed over {used} batches of {size} from {Markup.Escape(source.Train.Name)} (seed {seedValue}, pass of epoch {loaderOf.Epoch + 1}), {clock.Elapsed.TotalSeconds:0.0} s");
+        return new JObject
+        {
+            ["data"] = source.Spec, ["split"] = splitName, ["layers"] = layers, ["batches"] = layers == 0 ? 0 : used, ["batch_size"] = size,
+            ["seed"] = seedValue, ["epoch"] = loaderOf.Epoch,
+        };
     }
 
     /// <summary>The predict command: label pngs and colour overlays for images.</summary>

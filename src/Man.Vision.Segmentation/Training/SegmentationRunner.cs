@@ -143,11 +143,8 @@ public sealed class SegmentationRunner
             if (evaluate && options.PreciseBnBatches > 0)
             {
                 // Its own loader epoch, which no training epoch uses: training and resumption are unchanged.
-                int n = Math.Min(options.PreciseBnBatches, loader.BatchesPerEpoch);
-                segmenter.Learner.train();
-                int layers = PreciseBatchNorm.Recompute([segmenter.Network, segmenter.Head.Classifier],
-                    loader.Epoch(PreciseBatchNorm.LoaderEpochOffset + epoch, CancellationToken.None), n,
-                    batch => segmenter.Logits(batch.Images.to(device)), $"the training split {data.Train.Name}");
+                var (layers, n) = RecomputeBatchNorm(segmenter, data, options.PreciseBnBatches, new TrainingLoader(options.BatchSize, options.Seed,
+                    options.CropSize, options.MinScale, options.MaxScale, options.Jitter, epoch), device, options.Workers);
                 preciseBatches = layers > 0 ? n : 0;
             }
             var evalClock = Stopwatch.StartNew();
@@ -188,6 +185,77 @@ public sealed class SegmentationRunner
             WriteMetrics(metricsPath, options, segmenter, data, history, failed: false);
         }
         return history;
+    }
+
+    /// <summary>
+    /// The loader settings of a training run that a precise batch-norm pass repeats: batch size, seed, crop and scale range,
+    /// colour jitter, and the 0-based epoch whose pass it is.
+    /// </summary>
+    public sealed record TrainingLoader(int BatchSize, long Seed, int CropSize, double MinScale, double MaxScale, bool Jitter, int Epoch);
+
+    /// <summary>
+    /// Precise batch norm (detectron2's PRECISE_BN) for a segmenter: the batch-norm layers of the backbone and of the main
+    /// head (not the training-only auxiliary heads) get as running statistics the average over up to
+    /// <paramref name="batches"/> training batches of <paramref name="data"/>, drawn by the training loader of
+    /// <paramref name="loader"/> in its own loader epoch (<see cref="PreciseBatchNorm.LoaderEpochOffset"/> + epoch), so that
+    /// the pass inside <see cref="Train"/> and one on a saved checkpoint see the same batches. Returns the layers recomputed
+    /// (0 when none is in training mode) and the batches used.
+    /// </summary>
+    public static (int Layers, int Batches) RecomputeBatchNorm(Segmenter segmenter, SegmentationDataSource data, int batches, TrainingLoader loader,
+        Device device, int workers = 0)
+    {
+        ArgumentNullException.ThrowIfNull(segmenter);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(loader);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batches);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(loader.BatchSize);
+        ArgumentOutOfRangeException.ThrowIfNegative(loader.Epoch);
+        var trainLoader = DataLoaders.Segmentation(
+            new SegmentationMapper(data.Train, SegmentationCompose.Train(loader.CropSize, loader.CropSize, loader.MinScale, loader.MaxScale, loader.Jitter)),
+            new LoaderOptions { BatchSize = loader.BatchSize, Shuffle = true, DropLast = true, Seed = loader.Seed, Workers = workers },
+            divisor: 1);
+        int n = Math.Min(batches, trainLoader.BatchesPerEpoch);
+        if (n == 0)
+            throw new ArgumentException($"precise batch norm: the training split {data.Train.Name} has {data.Train.Samples.Count} images, fewer than one batch of {loader.BatchSize}.");
+        segmenter.Learner.train();
+        // The main head's dropout (DeepLabV3) runs in training mode and draws from the global generator: seed it from the
+        // loader's seed and epoch for the pass, so that the pass inside a run and one on its checkpoint draw the same
+        // masks, and put the generator back afterwards (the run's own random stream is unchanged).
+        var rng = torch.random.get_rng_state().DetachFromDisposeScope();
+        try
+        {
+            torch.random.manual_seed(unchecked(loader.Seed * 1_000_003L + PreciseBatchNorm.LoaderEpochOffset + loader.Epoch));
+            int layers = PreciseBatchNorm.Recompute([segmenter.Network, segmenter.Head.Classifier],
+                trainLoader.Epoch(PreciseBatchNorm.LoaderEpochOffset + loader.Epoch, CancellationToken.None), n,
+                batch => segmenter.Logits(batch.Images.to(device)), $"the training split {data.Train.Name}");
+            return (layers, n);
+        }
+        finally
+        {
+            torch.random.set_rng_state(rng);
+            rng.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The training-loader settings a checkpoint stores (null for each one a checkpoint from before they were stored
+    /// lacks; the crop size is always stored) and the 0-based epoch whose end it holds.
+    /// </summary>
+    public static (int? BatchSize, long? Seed, int CropSize, double? MinScale, double? MaxScale, bool? Jitter, int Epoch) TrainingLoaderOf(string checkpoint)
+    {
+        var meta = LocalTrainer<Tensor>.ReadMeta(checkpoint);
+        var ci = System.Globalization.CultureInfo.InvariantCulture;
+        var integer = System.Globalization.NumberStyles.Integer;
+        var real = System.Globalization.NumberStyles.Float;
+        int? batch = meta.TryGetValue("batch_size", out var b) && int.TryParse(b, integer, ci, out int bv) ? bv : null;
+        long? seed = meta.TryGetValue("seed", out var s) && long.TryParse(s, integer, ci, out long sv) ? sv : null;
+        int crop = meta.TryGetValue("crop", out var c) && int.TryParse(c, integer, ci, out int cv) ? cv
+            : throw new CheckpointException(checkpoint, "not a segmentation checkpoint: its metadata lacks 'crop'.");
+        double? min = meta.TryGetValue("min_scale", out var lo) && double.TryParse(lo, real, ci, out double lv) ? lv : null;
+        double? max = meta.TryGetValue("max_scale", out var hi) && double.TryParse(hi, real, ci, out double hv) ? hv : null;
+        bool? jitter = meta.TryGetValue("jitter", out var j) ? j == "true" : null;
+        int epoch = Math.Max(0, (CheckpointFile.ReadHeader(checkpoint).Value<int?>("epoch") ?? 1) - 1);
+        return (batch, seed, crop, min, max, jitter, epoch);
     }
 
     /// <summary>

@@ -162,6 +162,13 @@ public sealed class Segmenter : IDisposable
             ["freeze_at"] = Options.FreezeAt.ToString(inv),
             ["init_copies_from_unit"] = Options.InitializeCopiesFromUnit ? "true" : "false",
             ["aux_hidden_channels"] = Options.AuxiliaryHiddenChannels?.ToString(inv) ?? "",
+            // The training loader's settings, so that a saved checkpoint's batch-norm statistics can be recomputed as the
+            // run would have (SegmentationRunner.RecomputeBatchNorm, eval segment --precise-bn).
+            ["batch_size"] = Options.BatchSize.ToString(inv),
+            ["seed"] = Options.Seed.ToString(inv),
+            ["min_scale"] = Options.MinScale.ToString("R", inv),
+            ["max_scale"] = Options.MaxScale.ToString("R", inv),
+            ["jitter"] = Options.Jitter ? "true" : "false",
             ["normalize_mean"] = "[0.485,0.456,0.406]",
             ["normalize_std"] = "[0.229,0.224,0.225]",
         };

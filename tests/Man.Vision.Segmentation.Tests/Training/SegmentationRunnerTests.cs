@@ -115,6 +115,21 @@ public sealed class SegmentationRunnerTests : IDisposable
         var metrics = SegmentationRunner.Evaluate(b, data.Val, CPU, batchSize: 2, workers: 1);
         Assert.Equal(precise[1].MIoU!.Value, metrics.MIoU, 9);
         Assert.Throws<ArgumentException>(() => (options with { PreciseBnBatches = -1 }).Validate());
+
+        // The same pass on the plain run's checkpoint, with the loader settings the checkpoint stores, gives the precise
+        // run's statistics and its mIoU (what eval segment --precise-bn does).
+        string plainCkpt = Path.Combine(dir, "plain", SegmentationRunner.LastCheckpoint);
+        var of = SegmentationRunner.TrainingLoaderOf(plainCkpt);
+        Assert.Equal((options.BatchSize, options.Seed, options.CropSize, options.MinScale, options.MaxScale, options.Jitter, 1),
+            (of.BatchSize!.Value, of.Seed!.Value, of.CropSize, of.MinScale!.Value, of.MaxScale!.Value, of.Jitter!.Value, of.Epoch));
+        var (layers, used) = SegmentationRunner.RecomputeBatchNorm(a, data, 3,
+            new SegmentationRunner.TrainingLoader(of.BatchSize.Value, of.Seed.Value, of.CropSize, of.MinScale.Value, of.MaxScale.Value, of.Jitter.Value, of.Epoch), CPU, workers: 1);
+        Assert.Equal(3, used);
+        Assert.Equal(Vars(a.Network).Count + Vars(a.Head.Classifier).Count, layers); // every batch-norm layer of both
+        var bBuffers = b.Network.named_buffers().Concat(b.Head.Classifier.named_buffers()).ToDictionary(x => x.name, x => x.buffer);
+        foreach (var (name, buffer) in a.Network.named_buffers().Concat(a.Head.Classifier.named_buffers()).Where(x => !x.name.EndsWith("num_batches_tracked", StringComparison.Ordinal)))
+            Assert.True(buffer.allclose(bBuffers[name], rtol: 1e-5, atol: 1e-6), $"buffer {name}");
+        Assert.Equal(precise[1].MIoU!.Value, SegmentationRunner.Evaluate(a, data.Val, CPU, batchSize: 2, workers: 1).MIoU, 9);
     }
 
     [Fact]
