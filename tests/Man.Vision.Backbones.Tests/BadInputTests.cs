@@ -52,8 +52,9 @@ public sealed class BadInputTests(ITestOutputHelper output) : IDisposable
             return path;
         }
         ReadFails(Write("unclosed", """{"conv1.weight": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]""", 8), "not valid JSON", "export it again");
-        ReadFails(Write("number", """{"conv1.weight": 5}""", 8), "tensor 'conv1.weight'", "lacks dtype, shape or data_offsets");
-        ReadFails(Write("offsets", """{"conv1.weight": {"dtype": "F32", "shape": [2], "data_offsets": [0]}}""", 8), "lacks dtype, shape or data_offsets");
+        ReadFails(Write("number", """{"conv1.weight": 5}""", 8), "tensor 'conv1.weight'", "needs dtype (a string), shape (integers) and data_offsets");
+        ReadFails(Write("huge", """{"conv1.weight": {"dtype": "F32", "shape": [99999999999999999999], "data_offsets": [0, 8]}}""", 8), "needs dtype (a string), shape (integers) and data_offsets");
+        ReadFails(Write("offsets", """{"conv1.weight": {"dtype": "F32", "shape": [2], "data_offsets": [0]}}""", 8), "needs dtype (a string), shape (integers) and data_offsets");
         ReadFails(Write("size", """{"conv1.weight": {"dtype": "F32", "shape": [2], "data_offsets": [0, 4]}}""", 8), "offsets [0, 4]", "(8 bytes)");
         ReadFails(Write("short", """{"conv1.weight": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}""", 8), "ends at byte 16", "holds only 8 data bytes");
     }

@@ -60,9 +60,9 @@ internal static class SafetensorsCodec
             string where = $"tensor '{prop.Name}' of the safetensors header";
             if (e is not JObject entry
                 || entry["dtype"] is not JValue { Type: JTokenType.String } dt
-                || entry["shape"] is not JArray sh || sh.Any(v => v.Type != JTokenType.Integer)
-                || entry["data_offsets"] is not JArray { Count: 2 } off || off.Any(v => v.Type != JTokenType.Integer))
-                throw new WeightsFileException(path, $"{where} lacks dtype, shape or data_offsets [begin, end].");
+                || entry["shape"] is not JArray sh || sh.Any(v => v is not JValue { Value: long })
+                || entry["data_offsets"] is not JArray { Count: 2 } off || off.Any(v => v is not JValue { Value: long }))
+                throw new WeightsFileException(path, $"{where} needs dtype (a string), shape (integers) and data_offsets [begin, end] (integers).");
             var dtype = ParseDType(path, prop.Name, (string)dt!);
             long[] shape = sh.Select(v => (long)v).ToArray();
             long begin = (long)off[0], end = (long)off[1];
