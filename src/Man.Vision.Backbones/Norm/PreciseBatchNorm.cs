@@ -20,7 +20,7 @@ public static class PreciseBatchNorm
     public const int LoaderEpochOffset = 1_000_000;
 
     /// <summary>
-    /// <see cref="Recompute(IReadOnlyList{nn.Module}, int, Action{int})"/> over the first <paramref name="count"/> batches of
+    /// <see cref="Recompute(IReadOnlyList{nn.Module}, int, Action{int}, long?)"/> over the first <paramref name="count"/> batches of
     /// <paramref name="batches"/> (each disposed after its forward pass).
     /// </summary>
     /// <param name="roots">The modules whose batch-norm layers in training mode are recomputed.</param>
@@ -28,8 +28,10 @@ public static class PreciseBatchNorm
     /// <param name="count">The number of batches of the pass.</param>
     /// <param name="forward">Runs one batch through the layers.</param>
     /// <param name="source">Named in the error when <paramref name="batches"/> ends early.</param>
+    /// <param name="seed">Seeds the global generator for the pass (null: left as it is); it is put back afterwards.</param>
     /// <exception cref="InvalidOperationException"><paramref name="batches"/> holds fewer than <paramref name="count"/> batches.</exception>
-    public static int Recompute<TBatch>(IReadOnlyList<nn.Module> roots, IEnumerable<TBatch> batches, int count, Action<TBatch> forward, string source)
+    public static int Recompute<TBatch>(IReadOnlyList<nn.Module> roots, IEnumerable<TBatch> batches, int count, Action<TBatch> forward, string source,
+        long? seed = null)
         where TBatch : IDisposable
     {
         ArgumentNullException.ThrowIfNull(batches);
@@ -40,7 +42,7 @@ public static class PreciseBatchNorm
             if (!pass.MoveNext()) throw new InvalidOperationException($"precise batch norm: {source} gave only {i} of {count} batches.");
             using var batch = pass.Current;
             forward(batch);
-        });
+        }, seed);
     }
 
     /// <summary>
@@ -65,7 +67,14 @@ public static class PreciseBatchNorm
     /// As <see cref="Recompute(nn.Module, int, Action{int})"/> over the batch-norm layers of several modules that one forward
     /// pass runs (e.g. a backbone and the head that inference uses, but not the auxiliary heads that only training runs).
     /// </summary>
-    public static int Recompute(IReadOnlyList<nn.Module> roots, int batches, Action<int> forward)
+    /// <param name="roots">Modules whose batch-norm layers are recomputed.</param>
+    /// <param name="batches">Number of forward passes.</param>
+    /// <param name="forward">Runs the forward pass of batch i.</param>
+    /// <param name="seed">
+    /// Seeds the global generator for the pass (dropout masks then depend only on it, so two passes over the same batches
+    /// agree); null leaves it as it is. Either way it is put back afterwards.
+    /// </param>
+    public static int Recompute(IReadOnlyList<nn.Module> roots, int batches, Action<int> forward, long? seed = null)
     {
         ArgumentNullException.ThrowIfNull(roots);
         ArgumentNullException.ThrowIfNull(forward);
@@ -86,6 +95,7 @@ public static class PreciseBatchNorm
         var saved = layers.SelectMany(l => new[] { l.Mean.clone().DetachFromDisposeScope(), l.Var.clone().DetachFromDisposeScope() }).ToArray();
         try
         {
+            if (seed is long s) torch.random.manual_seed(s);
             // Momentum 1 makes the running buffers the last batch's statistics; their running average is kept here.
             foreach (var l in layers) l.Bn.momentum = 1.0;
             using var noGrad = no_grad();

@@ -218,23 +218,14 @@ public sealed class SegmentationRunner
         if (n == 0)
             throw new ArgumentException($"precise batch norm: the training split {data.Train.Name} has {data.Train.Samples.Count} images, fewer than one batch of {loader.BatchSize}.");
         segmenter.Learner.train();
-        // The main head's dropout (DeepLabV3) runs in training mode and draws from the global generator: seed it from the
-        // loader's seed and epoch for the pass, so that the pass inside a run and one on its checkpoint draw the same
-        // masks, and put the generator back afterwards (the run's own random stream is unchanged).
-        var rng = torch.random.get_rng_state().DetachFromDisposeScope();
-        try
-        {
-            torch.random.manual_seed(unchecked(loader.Seed * 1_000_003L + PreciseBatchNorm.LoaderEpochOffset + loader.Epoch));
-            int layers = PreciseBatchNorm.Recompute([segmenter.Network, segmenter.Head.Classifier],
-                trainLoader.Epoch(PreciseBatchNorm.LoaderEpochOffset + loader.Epoch, CancellationToken.None), n,
-                batch => segmenter.Logits(batch.Images.to(device)), $"the training split {data.Train.Name}");
-            return (layers, n);
-        }
-        finally
-        {
-            torch.random.set_rng_state(rng);
-            rng.Dispose();
-        }
+        // The main head's dropout (DeepLabV3) runs in training mode: the generator is seeded from the loader's seed and
+        // epoch for the pass, so that the pass inside a run and one on its checkpoint draw the same masks (and is put
+        // back afterwards: the run's own random stream is unchanged).
+        int layers = PreciseBatchNorm.Recompute([segmenter.Network, segmenter.Head.Classifier],
+            trainLoader.Epoch(PreciseBatchNorm.LoaderEpochOffset + loader.Epoch, CancellationToken.None), n,
+            batch => segmenter.Logits(batch.Images.to(device)), $"the training split {data.Train.Name}",
+            seed: unchecked(loader.Seed * 1_000_003L + PreciseBatchNorm.LoaderEpochOffset + loader.Epoch));
+        return (layers, n);
     }
 
     /// <summary>
