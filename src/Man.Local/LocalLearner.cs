@@ -129,7 +129,8 @@ public sealed class LocalLearner<TTarget> : nn.Module
 
     /// <summary>
     /// One training step: forward and backward block by block. Gradients accumulate into the parameters' grads;
-    /// the caller zeroes them before and steps the optimizer after.
+    /// the caller zeroes them before and steps the optimizer after. An early block whose units are all frozen runs
+    /// without a graph and without its auxiliary loss; its loss in the result is NaN.
     /// </summary>
     /// <exception cref="NonFiniteLossException">A loss was NaN or infinite (nothing was back-propagated for that block).</exception>
     public StepResult Step(Tensor input, TTarget target)
@@ -144,6 +145,21 @@ public sealed class LocalLearner<TTarget> : nn.Module
         {
             if (b > 0) Man.Runtime.Memory.ReleaseFreed();
             using var scope = NewDisposeScope();
+            if (b + 1 < k && !Learns(b))
+            {
+                // Nothing in the block learns (its units are frozen, e.g. below torchvision's trainable layers): its
+                // auxiliary loss could only train the auxiliary network, which inference never uses, so the block runs
+                // without a graph and without that loss (reported as NaN). Batch-norm statistics update as usual.
+                var (output, keptHere) = ForwardWithoutGraph(b, x);
+                foreach (var (u, t) in keptHere) kept[u] = t.MoveToOuterDisposeScope();
+                blockLosses[b] = double.NaN;
+                AfterBlockBackward?.Invoke(b, double.NaN);
+                aux[b].UpdateMomentumCopy(units[Plan.Start(b + 1)], Options.EmaMomentum);
+                var following = output.MoveToOuterDisposeScope();
+                if (!ReferenceEquals(x, input)) x.Dispose();
+                x = following;
+                continue;
+            }
             bool recompute = Options.Recomputes(b, k);
             if (recompute)
             {
@@ -209,6 +225,21 @@ public sealed class LocalLearner<TTarget> : nn.Module
         step++;
         Man.Runtime.Memory.ReleaseFreed();
         return new StepResult(blockLosses, named, SValues);
+    }
+
+    /// <summary>
+    /// The early blocks (all but the last) whose units hold no parameter that requires a gradient, e.g. frozen by
+    /// fine-tuning: <see cref="Step"/> runs them without a graph and without their auxiliary loss.
+    /// </summary>
+    public IReadOnlyList<int> IdleEarlyBlocks() => Enumerable.Range(0, Plan.K - 1).Where(b => !Learns(b)).ToArray();
+
+    /// <summary>Whether any parameter of the block's units requires a gradient (checked each step: callers may freeze or unfreeze units).</summary>
+    private bool Learns(int block)
+    {
+        for (int u = Plan.Start(block); u < Plan.End(block); u++)
+            foreach (var p in units[u].parameters())
+                if (p.requires_grad) return true;
+        return false;
     }
 
     /// <summary>A block's forward without a graph: its output and the outputs of its units the main head asks for (detached).</summary>

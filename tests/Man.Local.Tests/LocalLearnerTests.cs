@@ -84,6 +84,44 @@ public sealed class LocalLearnerTests
             Assert.True(Toy.MaxAbsDiff(gradsA[i], gradsB[i]) < 1e-7, $"gradient {i} differs by {Toy.MaxAbsDiff(gradsA[i], gradsB[i])}");
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_frozen_early_block_runs_without_its_auxiliary_loss_and_the_rest_trains_as_before(bool recompute)
+    {
+        using var scope = NewDisposeScope();
+        var (x, y) = Toy.Batch(13);
+        var (netA, _, learnerA) = Toy.Build(LocalMethod.ManPlusPlus, 3, recompute: recompute);
+        var (netB, _, learnerB) = Toy.Build(LocalMethod.ManPlusPlus, 3);
+        int end0 = learnerA.Plan.End(0), end1 = learnerA.Plan.End(1);
+        foreach (var net in new[] { netA, netB })
+            for (int u = 0; u < end0; u++)
+                foreach (var p in net[u].parameters()) p.requires_grad = false;
+        Assert.Equal([0], learnerA.IdleEarlyBlocks());
+        learnerA.train();
+        var result = learnerA.Step(x, y);
+
+        // Block 0 reports no loss, and neither its units nor its auxiliary network got a gradient.
+        Assert.True(double.IsNaN(result.BlockLosses[0]));
+        Assert.All(learnerA.Auxiliaries[0].parameters(), p => Assert.Null(p.grad));
+        Assert.All(Enumerable.Range(0, end0).SelectMany(u => netA[u].parameters()), p => Assert.Null(p.grad));
+
+        // Block 1 by hand on the same weights: the same loss and gradients; block 0's batch-norm statistics moved once.
+        learnerB.train();
+        var h = x;
+        for (int u = 0; u < end1; u++) h = netB[u].forward(h);
+        var lossB = learnerB.Auxiliaries[1].Loss(h, y, x);
+        lossB.backward();
+        Assert.Equal(lossB.ToDouble(), result.BlockLosses[1], 6);
+        for (int u = end0; u < end1; u++)
+            foreach (var ((name, pa), (_, pb)) in netA[u].named_parameters().Zip(netB[u].named_parameters()))
+                Assert.True(Toy.MaxAbsDiff(pa.grad!, pb.grad!) < 1e-6, $"unit {u} {name}");
+        for (int u = 0; u < end0; u++)
+            foreach (var ((name, ba), (_, bb)) in netA[u].named_buffers().Zip(netB[u].named_buffers()))
+                Assert.True(Toy.MaxAbsDiff(ba, bb) < 1e-7, $"unit {u} {name}");
+        Assert.True(double.IsFinite(result.BlockLosses[2]));
+    }
+
     [Fact]
     public void Ema_follows_the_unit_exactly_parameters_only()
     {

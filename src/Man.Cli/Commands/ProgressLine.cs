@@ -35,7 +35,7 @@ public sealed class ProgressLine : IProgress<TrainProgress>
     public static string Format(TrainProgress p)
     {
         var inv = CultureInfo.InvariantCulture;
-        string losses = string.Join(" ", p.BlockLosses.Select(l => l.ToString("0.000", inv)));
+        string losses = string.Join(" ", p.BlockLosses.Select(l => double.IsNaN(l) ? "–" : l.ToString("0.000", inv)));
         string s = p.S.Length == 0 || p.S.All(double.IsNaN) ? "" : " s=" + string.Join(",", p.S.Select(v => v.ToString("0.000", inv)));
         string eta = p.Eta.TotalHours >= 1 ? p.Eta.ToString(@"h\:mm\:ss", inv) : p.Eta.ToString(@"m\:ss", inv);
         return string.Create(inv,

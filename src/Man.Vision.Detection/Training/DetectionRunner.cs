@@ -90,10 +90,10 @@ public sealed class DetectionRunner
         PretrainedReport = model.PretrainedReport;
         if (PretrainedReport is not null) PretrainedLoaded?.Invoke(PretrainedReport);
         warnings.Clear();
-        var idle = IdleEarlyBlocks(model.Learner);
+        var idle = model.Learner.IdleEarlyBlocks();
         if (idle.Count > 0)
             Warn($"early block{(idle.Count > 1 ? "s" : "")} {string.Join(", ", idle)} of split {model.Learner.Plan} hold{(idle.Count > 1 ? "" : "s")} only frozen " +
-                $"backbone units (trainable layers {config.TrainableLayers}): {(idle.Count > 1 ? "their auxiliary heads train" : "its auxiliary head trains")} but no backbone weight there learns. " +
+                $"backbone units (trainable layers {config.TrainableLayers}): nothing there learns, so {(idle.Count > 1 ? "they run" : "it runs")} without {(idle.Count > 1 ? "their auxiliary losses" : "its auxiliary loss")} (loss shown as –). " +
                 "Start the early blocks at trainable units (--split balanced or uniform do; explicit starts such as --split 0,3,4,5 for ResNet-18 with 3 trainable layers) or train more layers.");
 
         var detectorOptions = config.DetectorOptions();
@@ -317,22 +317,6 @@ public sealed class DetectionRunner
         var blocks = learner.ModelParameterBlocks();
         int last = learner.Plan.K - 1;
         return name => blocks.TryGetValue(name, out int b) && b < last ? scale : 1.0;
-    }
-
-    /// <summary>
-    /// The early blocks (0..K−2) in which no backbone weight can learn: every parameter of their units is frozen
-    /// (<see cref="DetectionTrainOptions.TrainableLayers"/>). Such a block still runs its auxiliary head, which then
-    /// trains to no effect on the detector.
-    /// </summary>
-    public static IReadOnlyList<int> IdleEarlyBlocks<TTarget>(LocalLearner<TTarget> learner)
-    {
-        int k = learner.Plan.K;
-        if (k < 2) return [];
-        var trainable = new bool[k];
-        var blocks = learner.ModelParameterBlocks();
-        foreach (var (name, p) in learner.named_parameters())
-            if (p.requires_grad && blocks.TryGetValue(name, out int b)) trainable[b] = true;
-        return Enumerable.Range(0, k - 1).Where(b => !trainable[b]).ToArray();
     }
 
     /// <summary>Continues the run in a trainer with other schedule options: the whole state (weights, optimizer, step, RNG) carries over.</summary>

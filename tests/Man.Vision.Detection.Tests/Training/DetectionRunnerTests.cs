@@ -185,7 +185,7 @@ public sealed class DetectionRunnerTests(ITestOutputHelper output)
             using var model = DetectionModel.Create(config, seed: 0);
             output.WriteLine($"{split}, trainable layers {trainable}: {model.Learner.Plan}");
             if (starts is not null) Assert.Equal(starts, model.Learner.Plan.Starts);
-            return [.. DetectionRunner.IdleEarlyBlocks(model.Learner)];
+            return [.. model.Learner.IdleEarlyBlocks()];
         }
         // ResNet-18 units: 0 stem, 1-2 layer1, 3-4 layer2, 5-6 layer3, 7-8 layer4; 3 trainable layers freeze stem and layer1.
         Assert.Equal([0, 1, 2], Idle("0,1,2,3", 3));
