@@ -118,7 +118,7 @@ public static class ClassifyCommands
         var inv = CultureInfo.InvariantCulture;
         var table = new Table().AddColumns("epoch", "loss per block", "s", "test acc %", "step ms", "img/s", "peak RSS MiB");
         foreach (var h in history)
-            table.AddRow((h.Epoch + 1).ToString(inv), string.Join(" ", h.TrainLossPerBlock.Select(v => v.ToString("0.000", inv))),
+            table.AddRow((h.Epoch + 1).ToString(inv), ProgressLine.BlockLosses(h.TrainLossPerBlock),
                 h.S.Length == 0 || h.S.All(double.IsNaN) ? "-" : string.Join(" ", h.S.Select(v => v.ToString("0.000", inv))),
                 h.TestAccuracy?.ToString("0.00", inv) ?? "-", h.StepTimeMsMedian.ToString("0", inv), h.ImagesPerSecond.ToString("0", inv),
                 h.PeakRssMiB.ToString("0", inv));

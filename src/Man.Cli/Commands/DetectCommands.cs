@@ -287,7 +287,7 @@ public static class DetectCommands
             string Named(string key) => h.Losses.TryGetValue(key, out var v) ? v.ToString("0.000", inv) : "-";
             var row = new List<string>
             {
-                (h.Epoch + 1).ToString(inv), string.Join(" ", h.TrainLossPerBlock.Select(v => v.ToString("0.000", inv))),
+                (h.Epoch + 1).ToString(inv), ProgressLine.BlockLosses(h.TrainLossPerBlock),
                 $"{Named("loss_classifier")} / {Named("loss_box_reg")} / {Named("loss_objectness")} / {Named("loss_rpn_box_reg")}",
                 Percent(h.Coco.GetValueOrDefault("AP", double.NaN)), Percent(h.Coco.GetValueOrDefault("AP50", double.NaN)), Percent(h.Coco.GetValueOrDefault("AP75", double.NaN)),
             };

@@ -31,11 +31,15 @@ public sealed class ProgressLine : IProgress<TrainProgress>
         else Console.WriteLine(line);
     }
 
+    /// <summary>Losses per block to 3 decimals; – for a block without a loss (NaN: an early block with nothing to train).</summary>
+    public static string BlockLosses(IEnumerable<double> losses) =>
+        string.Join(" ", losses.Select(l => double.IsNaN(l) ? "–" : l.ToString("0.000", CultureInfo.InvariantCulture)));
+
     /// <summary>The text of a progress report.</summary>
     public static string Format(TrainProgress p)
     {
         var inv = CultureInfo.InvariantCulture;
-        string losses = string.Join(" ", p.BlockLosses.Select(l => double.IsNaN(l) ? "–" : l.ToString("0.000", inv)));
+        string losses = BlockLosses(p.BlockLosses);
         string s = p.S.Length == 0 || p.S.All(double.IsNaN) ? "" : " s=" + string.Join(",", p.S.Select(v => v.ToString("0.000", inv)));
         string eta = p.Eta.TotalHours >= 1 ? p.Eta.ToString(@"h\:mm\:ss", inv) : p.Eta.ToString(@"m\:ss", inv);
         return string.Create(inv,

@@ -251,7 +251,7 @@ public static class SegmentCommands
         var inv = CultureInfo.InvariantCulture;
         var table = new Table().AddColumns("epoch", "loss per block", "s", "mIoU", "aAcc", "mAcc", "step ms", "img/s", "peak RSS MiB");
         foreach (var h in history)
-            table.AddRow((h.Epoch + 1).ToString(inv), string.Join(" ", h.TrainLossPerBlock.Select(v => v.ToString("0.000", inv))),
+            table.AddRow((h.Epoch + 1).ToString(inv), ProgressLine.BlockLosses(h.TrainLossPerBlock),
                 h.S.All(v => v is null) ? "-" : string.Join(" ", h.S.Select(v => v?.ToString("0.000", inv) ?? "-")),
                 h.MIoU?.ToString("0.00", inv) ?? "-", h.AAcc?.ToString("0.00", inv) ?? "-", h.MAcc?.ToString("0.00", inv) ?? "-",
                 h.StepTimeMsMedian.ToString("0", inv), h.ImagesPerSecond.ToString("0.0", inv), h.PeakRssMiB.ToString("0", inv));

@@ -82,7 +82,7 @@ public sealed class ClassificationRunner
         {
             trainer.Load(last);
             if (File.Exists(metricsPath))
-                history.AddRange(JObject.Parse(File.ReadAllText(metricsPath))["epochs"]?.ToObject<List<EpochMetrics>>() ?? []);
+                history.AddRange(MetricsJson.ReadEpochs<EpochMetrics>(metricsPath));
             history.RemoveAll(m => m.Epoch >= trainer.Epoch);
         }
         double best = history.Where(h => h.TestAccuracy.HasValue).Select(h => h.TestAccuracy!.Value).DefaultIfEmpty(double.NegativeInfinity).Max();
@@ -221,7 +221,7 @@ public sealed class ClassificationRunner
             ["lr"] = options.LearningRate,
             ["stopped_on_non_finite_loss"] = failed,
             ["torch_threads"] = torch.get_num_threads(),
-            ["epochs"] = JArray.FromObject(history),
+            ["epochs"] = MetricsJson.ToArray(history),
         };
         string tmp = path + ".tmp";
         File.WriteAllText(tmp, doc.ToString(Formatting.Indented));

@@ -94,7 +94,7 @@ public sealed class DetectionRunner
         if (idle.Count > 0)
             Warn($"early block{(idle.Count > 1 ? "s" : "")} {string.Join(", ", idle)} of split {model.Learner.Plan} hold{(idle.Count > 1 ? "" : "s")} only frozen " +
                 $"backbone units (trainable layers {config.TrainableLayers}): nothing there learns, so {(idle.Count > 1 ? "they run" : "it runs")} without {(idle.Count > 1 ? "their auxiliary losses" : "its auxiliary loss")} (loss shown as –). " +
-                "Start the early blocks at trainable units (--split balanced or uniform do; explicit starts such as --split 0,3,4,5 for ResNet-18 with 3 trainable layers) or train more layers.");
+                "Start the early blocks at trainable units (--split balanced or uniform do; explicit starts such as --split 0,4,5,6 for ResNet-18 with 3 trainable layers) or train more layers.");
 
         var detectorOptions = config.DetectorOptions();
         var mapper = new DetectionMapper(data.Train, TrainTransform(options, detectorOptions.Transform), new DetectionMapperOptions(LoadMasks: false, DropCrowd: true));
@@ -124,7 +124,7 @@ public sealed class DetectionRunner
             {
                 trainer.Load(last);
                 if (File.Exists(metricsPath))
-                    history.AddRange(JObject.Parse(File.ReadAllText(metricsPath))["epochs"]?.ToObject<List<DetectionEpochMetrics>>() ?? []);
+                    history.AddRange(MetricsJson.ReadEpochs<DetectionEpochMetrics>(metricsPath));
                 history.RemoveAll(m => m.Epoch >= trainer.Epoch);
             }
             double best = history.Select(h => Score(h, data.Kind)).DefaultIfEmpty(double.NegativeInfinity).Max();
@@ -401,7 +401,7 @@ public sealed class DetectionRunner
             ["stopped_on_non_finite_loss"] = failed,
             ["warnings"] = new JArray(Warnings),
             ["torch_threads"] = torch.get_num_threads(),
-            ["epochs"] = JArray.FromObject(history),
+            ["epochs"] = MetricsJson.ToArray(history),
         };
         string tmp = path + ".tmp";
         File.WriteAllText(tmp, doc.ToString(Formatting.Indented));

@@ -88,7 +88,7 @@ public sealed class SegmentationRunner
         {
             trainer.Load(last);
             if (File.Exists(metricsPath))
-                history.AddRange(JObject.Parse(File.ReadAllText(metricsPath))["epochs"]?.ToObject<List<SegmentationEpochMetrics>>() ?? []);
+                history.AddRange(MetricsJson.ReadEpochs<SegmentationEpochMetrics>(metricsPath));
             history.RemoveAll(m => m.Epoch >= trainer.Epoch);
             Log?.Invoke($"resumed from {last} at epoch {trainer.Epoch}, step {trainer.Step}");
         }
@@ -342,7 +342,7 @@ public sealed class SegmentationRunner
             ["stopped_on_non_finite_loss"] = failed,
             ["torch_threads"] = torch.get_num_threads(),
             ["best"] = bestEpoch is null ? null : new JObject { ["epoch"] = bestEpoch.Epoch, ["mIoU"] = bestEpoch.MIoU },
-            ["epochs"] = JArray.FromObject(history),
+            ["epochs"] = MetricsJson.ToArray(history),
         };
         string tmp = path + ".tmp";
         File.WriteAllText(tmp, doc.ToString(Formatting.Indented));

@@ -210,6 +210,13 @@ public sealed class DetectionRunnerTests(ITestOutputHelper output)
         Assert.Contains("trainable layers 3", warning);
         var metrics = JObject.Parse(File.ReadAllText(Path.Combine(run, DetectionRunner.MetricsFile)));
         Assert.Equal(warning, Assert.Single((JArray)metrics["warnings"]!)!.Value<string>());
+        // The idle block has no loss: JSON null (not the string "NaN"), read back as NaN; the last block's is a number.
+        var losses = (JArray)metrics["epochs"]![0]!["TrainLossPerBlock"]!;
+        Assert.Equal(JTokenType.Null, losses[0].Type);
+        Assert.Equal(JTokenType.Float, losses[1].Type);
+        var read = Assert.Single(Man.Local.Training.MetricsJson.ReadEpochs<DetectionEpochMetrics>(Path.Combine(run, DetectionRunner.MetricsFile)));
+        Assert.True(double.IsNaN(read.TrainLossPerBlock[0]));
+        Assert.Equal(losses[1].Value<double>(), read.TrainLossPerBlock[1]);
         Directory.Delete(run, recursive: true);
     }
 
