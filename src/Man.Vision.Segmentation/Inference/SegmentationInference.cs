@@ -23,6 +23,10 @@ public static class SegmentationInference
     {
         if (images.dim() != 4) throw new ArgumentException($"Images must be [N, C, H, W]; got [{string.Join(", ", images.shape)}].", nameof(images));
         long n = images.shape[0], height = images.shape[2], width = images.shape[3];
+        // No garbage collection while native code runs (Man.Runtime.CollectorPause): TorchSharp's temporary scalars of the
+        // forward passes must not be finalized by a collection that a loader thread starts. Every inference path
+        // (Predict, the runner's evaluation, predict segment) comes through here.
+        using var pause = Man.Runtime.CollectorPause.Enter();
         using var scope = NewDisposeScope();
         if (window is null)
         {
@@ -68,8 +72,6 @@ public static class SegmentationInference
         model.eval();
         try
         {
-            // No garbage collection while native code runs: TorchSharp's temporary scalars stay alive (Man.Runtime.CollectorPause).
-            using var pause = Man.Runtime.CollectorPause.Enter();
             using var noGrad = no_grad();
             return Predict(x => model.forward(x).Out, images, window);
         }

@@ -80,9 +80,13 @@ public sealed class SegmentationRunnerTests : IDisposable
         Assert.Equal("64", meta["crop"]);
         Assert.Equal("255", meta["ignore_index"]);
         using var segmenter = Segmenter.Load(Path.Combine(run, SegmentationRunner.LastCheckpoint));
+        long regions = Man.Runtime.CollectorPause.RegionsStarted;
         var metrics = SegmentationRunner.Evaluate(segmenter, data.Val, CPU, batchSize: 3, workers: 1);
         Assert.Equal(resumed[1].MIoU!.Value, metrics.MIoU, 9);
         Assert.Equal(resumed[1].AAcc!.Value, metrics.AAcc, 9);
+        // Each batch's forward pass ran in a no-GC region (TorchSharp's temporary scalars stay alive while the loader works).
+        if (Man.Runtime.CollectorPause.Enabled)
+            Assert.Equal(regions + (data.Val.Samples.Count + 2) / 3, Man.Runtime.CollectorPause.RegionsStarted);
     }
 
     [Fact]
