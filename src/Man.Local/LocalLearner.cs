@@ -233,6 +233,20 @@ public sealed class LocalLearner<TTarget> : nn.Module
     /// </summary>
     public IReadOnlyList<int> IdleEarlyBlocks() => Enumerable.Range(0, Plan.K - 1).Where(b => !Learns(b)).ToArray();
 
+    /// <summary>
+    /// Stops a block's backbone units learning (progressive freezing, as FreezeOut): their parameters no longer require
+    /// gradients, so from the next <see cref="Step"/> on an early block runs without a graph and without its auxiliary
+    /// loss (<see cref="IdleEarlyBlocks"/>). Batch-norm statistics still follow the data in training mode.
+    /// </summary>
+    public void FreezeBlock(int block)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(block);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(block, Plan.K);
+        for (int u = Plan.Start(block); u < Plan.End(block); u++)
+            foreach (var p in units[u].parameters())
+                p.requires_grad = false;
+    }
+
     /// <summary>Whether any parameter of the block's units requires a gradient (checked each step: callers may freeze or unfreeze units).</summary>
     private bool Learns(int block)
     {

@@ -123,6 +123,34 @@ public sealed class LocalLearnerTests
     }
 
     [Fact]
+    public void A_block_frozen_mid_run_stops_changing_under_momentum_and_weight_decay_while_the_rest_trains()
+    {
+        using var scope = NewDisposeScope();
+        var (net, _, learner) = Toy.Build(LocalMethod.ManPlusPlus, 3);
+        using var trainer = new LocalTrainer<Tensor>(learner, Sgd());
+        var (x, y) = Toy.Batch(3);
+        for (int i = 0; i < 2; i++) trainer.TrainStep(x, y); // momentum buffers now hold non-zero values
+        Assert.Empty(learner.IdleEarlyBlocks());
+        learner.FreezeBlock(0);
+        Assert.Equal([0], learner.IdleEarlyBlocks());
+        var units0 = Enumerable.Range(0, learner.Plan.End(0)).SelectMany(u => net[u].parameters()).Select(p => p.clone()).ToList();
+        // The auxiliary network's trainable part (LB copy, s, head); its EMA copy keeps following block 1's first unit.
+        var aux0 = learner.Auxiliaries[0].parameters().Where(p => p.requires_grad).Select(p => p.clone()).ToList();
+        var unit2 = net[learner.Plan.Start(1)].parameters().Select(p => p.clone()).ToList();
+        StepResult? last = null;
+        for (int i = 0; i < 3; i++) last = trainer.TrainStep(x, y);
+        var after0 = Enumerable.Range(0, learner.Plan.End(0)).SelectMany(u => net[u].parameters()).ToList();
+        for (int i = 0; i < units0.Count; i++) Assert.Equal(0.0, Toy.MaxAbsDiff(after0[i], units0[i]));
+        var afterAux = learner.Auxiliaries[0].parameters().Where(p => p.requires_grad).ToList();
+        Assert.NotEmpty(afterAux);
+        for (int i = 0; i < aux0.Count; i++) Assert.Equal(0.0, Toy.MaxAbsDiff(afterAux[i], aux0[i]));
+        Assert.Contains(net[learner.Plan.Start(1)].parameters().Zip(unit2), pair => Toy.MaxAbsDiff(pair.First, pair.Second) > 0);
+        Assert.True(double.IsNaN(last!.BlockLosses[0]));
+        Assert.True(double.IsFinite(last.BlockLosses[1]) && double.IsFinite(last.BlockLosses[2]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => learner.FreezeBlock(3));
+    }
+
+    [Fact]
     public void Ema_follows_the_unit_exactly_parameters_only()
     {
         using var scope = NewDisposeScope();

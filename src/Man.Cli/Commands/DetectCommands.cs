@@ -44,6 +44,7 @@ public static class DetectCommands
         var postTest = new Option<int>("--rpn-post-nms-test") { Description = "Proposals per image in inference (torchvision 1000).", DefaultValueFactory = _ => 1000 };
         var auxHead = new Option<string>("--aux-head") { Description = "Auxiliary head of early blocks under local learning: dense (RetinaNet-style, as the MAN++ code) | rcnn (one-level Faster R-CNN at the block's stride).", DefaultValueFactory = _ => "dense" };
         var auxMinStride = new Option<int>("--aux-min-stride") { Description = "The dense auxiliary head pools finer block features to this stride.", DefaultValueFactory = _ => 16 };
+        var freezeEarly = new Option<int?>("--freeze-early-at") { Description = "Local learning: from this epoch (0-based, as --milestones) the early blocks' backbone units stop learning and run without their auxiliary losses; only the last block trains on." };
         var earlyLr = new Option<double>("--early-lr-scale") { Description = "Learning-rate multiplier for the early blocks' backbone units under local learning (their auxiliary heads and the last block keep the full rate).", DefaultValueFactory = _ => 1.0 };
         var clipGrad = CommonOptions.ClipGradNorm("detectron2's CLIP_GRADIENTS, type norm; none in torchvision");
         var initCopies = new Option<bool>("--init-copies-from-unit") { Description = "MAN/MAN++: start the LB and EMA copies from the (pretrained) weights of the unit they copy (default: fresh initialisation, as the reference code)." };
@@ -63,7 +64,7 @@ public static class DetectCommands
         var cmd = new Command("detect", "Train a ResNet-FPN Faster R-CNN end-to-end or with local learning (greedy, MAN, MAN++).")
         {
             data, backbone, fpn, method, k, split, epochs, batch, lr, momentum, wd, warmup, schedule, milestones, minSize, maxSize, trainable, norm,
-            pretrained, roiSamples, postTrain, postTest, auxHead, auxMinStride, earlyLr, clipGrad, initCopies, preciseBn, returned, jitter, noFlip, seed, outDir, resume, maxBatches, maxEval, onBad, synthImages, cacheDir,
+            pretrained, roiSamples, postTrain, postTest, auxHead, auxMinStride, earlyLr, freezeEarly, clipGrad, initCopies, preciseBn, returned, jitter, noFlip, seed, outDir, resume, maxBatches, maxEval, onBad, synthImages, cacheDir,
         };
         common.AddTo(cmd);
         cmd.SetAction(r => CliErrors.Run(() =>
@@ -78,7 +79,7 @@ public static class DetectCommands
                 WeightDecay = r.GetValue(wd), WarmupIterations = r.GetValue(warmup), Schedule = ParseSchedule(r.GetValue(schedule)!),
                 Milestones = ParseInts(r.GetValue(milestones), "--milestones"), MinSize = r.GetValue(minSize), MaxSize = r.GetValue(maxSize),
                 TrainableLayers = r.GetValue(trainable), FrozenBatchNorm = ParseNorm(r.GetValue(norm)), Pretrained = r.GetValue(pretrained), RoiSamplesPerImage = r.GetValue(roiSamples),
-                RpnPostNmsTrain = r.GetValue(postTrain), RpnPostNmsTest = r.GetValue(postTest), AuxHead = r.GetValue(auxHead)!, AuxMinStride = r.GetValue(auxMinStride), EarlyLrScale = r.GetValue(earlyLr), ClipGradNorm = r.GetValue(clipGrad), InitializeCopiesFromUnit = r.GetValue(initCopies), PreciseBnBatches = r.GetValue(preciseBn),
+                RpnPostNmsTrain = r.GetValue(postTrain), RpnPostNmsTest = r.GetValue(postTest), AuxHead = r.GetValue(auxHead)!, AuxMinStride = r.GetValue(auxMinStride), EarlyLrScale = r.GetValue(earlyLr), FreezeEarlyAt = r.GetValue(freezeEarly), ClipGradNorm = r.GetValue(clipGrad), InitializeCopiesFromUnit = r.GetValue(initCopies), PreciseBnBatches = r.GetValue(preciseBn),
                 ReturnedLayers = r.GetValue(returned) is string layers ? DetectionModelConfig.ParseReturnedLayers(layers) : null, Jitter = r.GetValue(jitter), Flip = !r.GetValue(noFlip),
                 Seed = r.GetValue(seed), MaxBatchesPerEpoch = r.GetValue(maxBatches), MaxEvalImages = r.GetValue(maxEval), Workers = common.Workers(r),
             };

@@ -85,7 +85,7 @@ public sealed class DetectionRunner
             options.MinSize, options.MaxSize, options.EffectiveTrainableLayers, FrozenBatchNorm: options.EffectiveFrozenBatchNorm, options.EmaMomentum,
             options.RoiSamplesPerImage, options.RpnPostNmsTrain, options.RpnPostNmsTest, options.AuxHead, options.AuxMinStride,
             options.InitializeCopiesFromUnit, options.ReturnedLayers);
-        if (resuming) CheckResumable(last, config, options.EarlyLrScale);
+        if (resuming) CheckResumable(last, config, options.EarlyLrScale, options.FreezeEarlyAt);
         using var model = DetectionModel.Create(config, options.Seed, resuming ? null : options.Pretrained, device);
         PretrainedReport = model.PretrainedReport;
         if (PretrainedReport is not null) PretrainedLoaded?.Invoke(PretrainedReport);
@@ -109,6 +109,7 @@ public sealed class DetectionRunner
         var meta = config.ToMeta();
         meta["data"] = data.Spec;
         meta["early_lr_scale"] = options.EarlyLrScale.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        meta["freeze_early_at"] = options.FreezeEarlyAt?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "";
         // What a later `eval detect --precise-bn` needs to batch the training split as this run does.
         meta["batch_size"] = options.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture);
         meta["seed"] = options.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -133,6 +134,8 @@ public sealed class DetectionRunner
 
             for (int epoch = trainer.Epoch; epoch < options.Epochs; epoch++)
             {
+                if (options.FreezeEarlyAt is int freezeAt && epoch >= freezeAt)
+                    for (int block = 0; block + 1 < model.Learner.Plan.K; block++) model.Learner.FreezeBlock(block);
                 int wanted = Segment(options, epoch);
                 if (wanted != segment)
                 {
@@ -332,9 +335,13 @@ public sealed class DetectionRunner
         return rebuilt;
     }
 
-    private static void CheckResumable(string checkpoint, DetectionModelConfig config, double earlyLrScale)
+    private static void CheckResumable(string checkpoint, DetectionModelConfig config, double earlyLrScale, int? freezeEarlyAt)
     {
         var saved = DetectionModelConfig.FromCheckpoint(checkpoint);
+        if (LocalTrainer<DetectionTargets>.ReadMeta(checkpoint).TryGetValue("freeze_early_at", out var freeze)
+            && freeze != (freezeEarlyAt?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""))
+            throw new CheckpointException(checkpoint,
+                $"it was trained with {(freeze == "" ? "no --freeze-early-at" : $"--freeze-early-at {freeze}")}; this run asks for {(freezeEarlyAt is int f ? $"--freeze-early-at {f}" : "none")} (resume with the same setting, or start a new run folder).");
         // Checkpoints written before the scale was stored carry no value and are not checked.
         if (LocalTrainer<DetectionTargets>.ReadMeta(checkpoint).TryGetValue("early_lr_scale", out var stored)
             && double.TryParse(stored, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double savedScale)
@@ -390,6 +397,7 @@ public sealed class DetectionRunner
             ["aux_head"] = options.AuxHead,
             ["aux_min_stride"] = options.AuxMinStride,
             ["early_lr_scale"] = options.EarlyLrScale,
+            ["freeze_early_at"] = options.FreezeEarlyAt is int fe ? fe : JValue.CreateNull(),
             ["clip_grad_norm"] = options.ClipGradNorm,
             ["init_copies_from_unit"] = options.InitializeCopiesFromUnit,
             // Null when off, as for every option added later: `man-vision report` then groups these runs with older ones.

@@ -96,6 +96,14 @@ public sealed record DetectionTrainOptions
     public double EarlyLrScale { get; init; } = 1.0;
 
     /// <summary>
+    /// Under local learning, the 0-based epoch from which the early blocks' backbone units stop learning (counted as
+    /// <see cref="Milestones"/>: 5 = after five epochs); null (the default) never. From then on those blocks run without
+    /// a graph and without their auxiliary losses (<see cref="LocalLearner{TTarget}.FreezeBlock"/>), and only the last
+    /// block (its backbone units, FPN, RPN and RoI heads) trains on the features they give.
+    /// </summary>
+    public int? FreezeEarlyAt { get; init; }
+
+    /// <summary>
     /// Gradient clipping: each local block's gradients (all of them under e2e) scaled to at most this total 2-norm
     /// before the optimizer step, as detectron2's <c>SOLVER.CLIP_GRADIENTS</c> (type "norm"); null (the default, as
     /// torchvision's reference): none. See <see cref="Man.Local.Training.TrainerOptions.MaxGradNorm"/>.
@@ -210,6 +218,10 @@ public sealed record DetectionTrainOptions
         if (!(EarlyLrScale >= 0 && double.IsFinite(EarlyLrScale))) throw new ArgumentException($"--early-lr-scale must be a finite non-negative number (got {EarlyLrScale}).");
         if (EarlyLrScale != 1.0 && (Method == LocalMethod.E2E || K < 2))
             throw new ArgumentException($"--early-lr-scale {EarlyLrScale} applies to the early blocks of local learning; method {Method.Name()} with K = {K} has none.");
+        if (FreezeEarlyAt is int freeze && (freeze < 1 || freeze >= Epochs))
+            throw new ArgumentException($"--freeze-early-at must lie in 1..{Epochs - 1} (an epoch index within the run, as --milestones; got {freeze}).");
+        if (FreezeEarlyAt is not null && (Method == LocalMethod.E2E || K < 2))
+            throw new ArgumentException($"--freeze-early-at applies to the early blocks of local learning; method {Method.Name()} with K = {K} has none.");
         if (InitializeCopiesFromUnit && (Method is not (LocalMethod.Man or LocalMethod.ManPlusPlus) || K < 2))
             throw new ArgumentException($"--init-copies-from-unit applies to the LB and EMA copies of MAN and MAN++ with K ≥ 2; method {Method.Name()} with K = {K} has none.");
         if (ReturnedLayers is not null) DetectionModelConfig.CheckReturnedLayers(ReturnedLayers);

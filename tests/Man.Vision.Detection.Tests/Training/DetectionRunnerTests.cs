@@ -177,6 +177,40 @@ public sealed class DetectionRunnerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void FreezingTheEarlyBlocksAtAnEpochStopsTheirLossesThenAndIsKeptOnResume()
+    {
+        var options = TinyDetectionRun.Options(LocalMethod.ManPlusPlus, 3, epochs: 3) with { MaxBatchesPerEpoch = 1, MaxEvalImages = 1, Split = "balanced", FreezeEarlyAt = 1 };
+        string run = TinyDetectionRun.RunDir("freeze");
+        var history = new DetectionRunner().Train(options with { Epochs = 2 }, TinyDetectionRun.Source, run, resume: false, CPU);
+        // Epoch 0 trains every block; from epoch 1 the early blocks run without their auxiliary losses.
+        Assert.All(history[0].TrainLossPerBlock, v => Assert.True(double.IsFinite(v)));
+        Assert.True(double.IsNaN(history[1].TrainLossPerBlock[0]) && double.IsNaN(history[1].TrainLossPerBlock[1]));
+        Assert.True(double.IsFinite(history[1].TrainLossPerBlock[2]));
+        var metrics = JObject.Parse(File.ReadAllText(Path.Combine(run, DetectionRunner.MetricsFile)));
+        Assert.Equal(1, metrics.Value<int>("freeze_early_at"));
+        using (var before = DetectionModel.Load(Path.Combine(run, DetectionRunner.LastCheckpoint)))
+        {
+            // Resuming applies the freeze again at once (the rebuilt model starts with every unit trainable).
+            var resumed = new DetectionRunner().Train(options, TinyDetectionRun.Source, run, resume: true, CPU);
+            Assert.Equal(3, resumed.Count);
+            Assert.True(double.IsNaN(resumed[2].TrainLossPerBlock[0]));
+            using var after = DetectionModel.Load(Path.Combine(run, DetectionRunner.LastCheckpoint));
+            var early = before.Learner.ModelParameterBlocks().Where(kv => kv.Value < 2).Select(kv => kv.Key).ToHashSet();
+            var a = before.Learner.state_dict();
+            var b = after.Learner.state_dict();
+            Assert.All(early, name => Assert.True(a[name].equal(b[name]).all().item<bool>(), name));
+            Assert.Contains(before.Learner.ModelParameterBlocks().Where(kv => kv.Value == 2), kv => !a[kv.Key].equal(b[kv.Key]).all().item<bool>());
+        }
+        var refused = Assert.Throws<Man.Local.Training.CheckpointException>(() =>
+            new DetectionRunner().Train(options with { Epochs = 4, FreezeEarlyAt = 2 }, TinyDetectionRun.Source, run, resume: true, CPU));
+        Assert.Contains("--freeze-early-at 1", refused.Message);
+        Assert.Throws<ArgumentException>(() => (options with { FreezeEarlyAt = 3 }).Validate());
+        Assert.Throws<ArgumentException>(() => (options with { FreezeEarlyAt = 0 }).Validate());
+        Assert.Throws<ArgumentException>(() => (TinyDetectionRun.Options(LocalMethod.E2E, 1, 3) with { FreezeEarlyAt = 1 }).Validate());
+        Directory.Delete(run, recursive: true);
+    }
+
+    [Fact]
     public void EarlyBlocksOfOnlyFrozenUnitsAreReportedAndWarnedAbout()
     {
         int[] Idle(string split, int trainable, int[]? starts = null)
