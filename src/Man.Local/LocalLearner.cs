@@ -228,28 +228,37 @@ public sealed class LocalLearner<TTarget> : nn.Module
     }
 
     /// <summary>
-    /// The early blocks (all but the last) whose units hold no parameter that requires a gradient, e.g. frozen by
-    /// fine-tuning: <see cref="Step"/> runs them without a graph and without their auxiliary loss.
+    /// The early blocks (all but the last) that learn nothing: frozen with <see cref="FreezeBlock"/>, or every parameter
+    /// of their units without <c>requires_grad</c> (e.g. frozen by fine-tuning). <see cref="Step"/> runs them without a
+    /// graph and without their auxiliary loss.
     /// </summary>
     public IReadOnlyList<int> IdleEarlyBlocks() => Enumerable.Range(0, Plan.K - 1).Where(b => !Learns(b)).ToArray();
 
+    private readonly HashSet<int> frozenBlocks = [];
+
     /// <summary>
-    /// Stops a block's backbone units learning (progressive freezing, as FreezeOut): their parameters no longer require
-    /// gradients, so from the next <see cref="Step"/> on an early block runs without a graph and without its auxiliary
-    /// loss (<see cref="IdleEarlyBlocks"/>). Batch-norm statistics still follow the data in training mode.
+    /// Stops an early block learning (progressive freezing, as FreezeOut): from the next <see cref="Step"/> on it runs
+    /// without a graph and without its auxiliary loss (<see cref="IdleEarlyBlocks"/>), so neither its units nor its
+    /// auxiliary network get gradients and the optimizer leaves them as they are. Their parameters keep
+    /// <c>requires_grad</c>, so an optimizer built later (a new schedule segment, a resumed run) holds the same
+    /// parameters as the first. Batch-norm statistics still follow the data in training mode. Not saved in checkpoints:
+    /// callers freeze again after a resume.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not an early block (0..K−2).</exception>
     public void FreezeBlock(int block)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(block);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(block, Plan.K);
-        for (int u = Plan.Start(block); u < Plan.End(block); u++)
-            foreach (var p in units[u].parameters())
-                p.requires_grad = false;
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(block, Plan.K - 1);
+        frozenBlocks.Add(block);
     }
 
-    /// <summary>Whether any parameter of the block's units requires a gradient (checked each step: callers may freeze or unfreeze units).</summary>
+    /// <summary>
+    /// Whether the block learns: not frozen with <see cref="FreezeBlock"/>, and some parameter of its units requires a
+    /// gradient (checked each step: callers may freeze or unfreeze units).
+    /// </summary>
     private bool Learns(int block)
     {
+        if (frozenBlocks.Contains(block)) return false;
         for (int u = Plan.Start(block); u < Plan.End(block); u++)
             foreach (var p in units[u].parameters())
                 if (p.requires_grad) return true;

@@ -147,7 +147,14 @@ public sealed class LocalLearnerTests
         Assert.Contains(net[learner.Plan.Start(1)].parameters().Zip(unit2), pair => Toy.MaxAbsDiff(pair.First, pair.Second) > 0);
         Assert.True(double.IsNaN(last!.BlockLosses[0]));
         Assert.True(double.IsFinite(last.BlockLosses[1]) && double.IsFinite(last.BlockLosses[2]));
-        Assert.Throws<ArgumentOutOfRangeException>(() => learner.FreezeBlock(3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => learner.FreezeBlock(2)); // the last block is not an early block
+        // A trainer built after the freeze (a new schedule segment, a resumed run) holds the same parameters and loads
+        // the first one's checkpoint.
+        string path = Path.Combine(Path.GetTempPath(), $"man-freeze-{Guid.NewGuid():N}.ckpt");
+        trainer.Save(path);
+        using (var again = new LocalTrainer<Tensor>(learner, Sgd()))
+            again.Load(path);
+        File.Delete(path);
     }
 
     [Fact]

@@ -18,7 +18,7 @@ public sealed class DetectionLeakTests
     [Theory]
     [InlineData(LocalMethod.E2E, 1, "dense")]
     [InlineData(LocalMethod.ManPlusPlus, 4, "dense")]
-    [InlineData(LocalMethod.InfoPro, 2, "dense")]
+    [InlineData(LocalMethod.Greedy, 2, "dense")]
     [InlineData(LocalMethod.Man, 3, "rcnn")]
     public void TrainingStepsAndInferenceLeakNoTensors(LocalMethod method, int k, string auxHead)
     {

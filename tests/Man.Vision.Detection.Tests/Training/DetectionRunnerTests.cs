@@ -179,7 +179,8 @@ public sealed class DetectionRunnerTests(ITestOutputHelper output)
     [Fact]
     public void FreezingTheEarlyBlocksAtAnEpochStopsTheirLossesThenAndIsKeptOnResume()
     {
-        var options = TinyDetectionRun.Options(LocalMethod.ManPlusPlus, 3, epochs: 3) with { MaxBatchesPerEpoch = 1, MaxEvalImages = 1, Split = "balanced", FreezeEarlyAt = 1 };
+        // Milestones at the freeze and after it: each new schedule segment builds a new optimizer over the same parameters.
+        var options = TinyDetectionRun.Options(LocalMethod.ManPlusPlus, 3, epochs: 3) with { MaxBatchesPerEpoch = 1, MaxEvalImages = 1, Split = "balanced", FreezeEarlyAt = 1, Milestones = [1, 2] };
         string run = TinyDetectionRun.RunDir("freeze");
         var history = new DetectionRunner().Train(options with { Epochs = 2 }, TinyDetectionRun.Source, run, resume: false, CPU);
         // Epoch 0 trains every block; from epoch 1 the early blocks run without their auxiliary losses.
