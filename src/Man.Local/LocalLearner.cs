@@ -129,8 +129,8 @@ public sealed class LocalLearner<TTarget> : nn.Module
 
     /// <summary>
     /// One training step: forward and backward block by block. Gradients accumulate into the parameters' grads;
-    /// the caller zeroes them before and steps the optimizer after. An early block whose units are all frozen runs
-    /// without a graph and without its auxiliary loss; its loss in the result is NaN.
+    /// the caller zeroes them before and steps the optimizer after. An early block that learns nothing
+    /// (<see cref="IdleEarlyBlocks"/>) runs without a graph and without its auxiliary loss; its loss in the result is NaN.
     /// </summary>
     /// <exception cref="NonFiniteLossException">A loss was NaN or infinite (nothing was back-propagated for that block).</exception>
     public StepResult Step(Tensor input, TTarget target)
@@ -147,8 +147,9 @@ public sealed class LocalLearner<TTarget> : nn.Module
             using var scope = NewDisposeScope();
             if (b + 1 < k && !Learns(b))
             {
-                // Nothing in the block learns (its units are frozen, e.g. below torchvision's trainable layers): its
-                // auxiliary loss could only train the auxiliary network, which inference never uses, so the block runs
+                // Nothing in the block learns (its units are frozen, e.g. below torchvision's trainable layers, or the
+                // block was frozen with FreezeBlock): its auxiliary loss could only train the auxiliary network, which
+                // inference never uses, so the block runs
                 // without a graph and without that loss (reported as NaN). Batch-norm statistics update as usual.
                 var (output, keptHere) = ForwardWithoutGraph(b, x);
                 foreach (var (u, t) in keptHere) kept[u] = t.MoveToOuterDisposeScope();
