@@ -123,6 +123,23 @@ public sealed class LocalLearnerTests
     }
 
     [Fact]
+    public void Parameters_whose_gradients_a_caller_turns_off_after_a_step_are_not_moved_again_by_their_stale_gradient()
+    {
+        using var scope = NewDisposeScope();
+        var (net, _, learner) = Toy.Build(LocalMethod.Greedy, 3);
+        using var trainer = new LocalTrainer<Tensor>(learner, Sgd() with { Momentum = 0, WeightDecay = 0 });
+        var (x, y) = Toy.Batch(5);
+        trainer.TrainStep(x, y);
+        var frozen = Enumerable.Range(0, learner.Plan.End(0)).SelectMany(u => net[u].parameters()).ToList();
+        foreach (var p in frozen) p.requires_grad = false;
+        var before = frozen.Select(p => p.clone()).ToList();
+        for (int i = 0; i < 2; i++) trainer.TrainStep(x, y);
+        // Plain SGD moves a parameter only by its gradient: none was computed after the freeze, and the last one was dropped.
+        for (int i = 0; i < frozen.Count; i++) Assert.Equal(0.0, Toy.MaxAbsDiff(frozen[i], before[i]));
+        Assert.All(frozen, p => Assert.Null(p.grad));
+    }
+
+    [Fact]
     public void A_block_frozen_mid_run_stops_changing_under_momentum_and_weight_decay_while_the_rest_trains()
     {
         using var scope = NewDisposeScope();

@@ -158,8 +158,8 @@ public sealed class LocalTrainer<TTarget> : IDisposable
     /// <summary>
     /// Drops every gradient (PyTorch's <c>zero_grad(set_to_none=True)</c>): between steps no gradient memory is held,
     /// and during a step only the blocks that already ran hold theirs. The optimizers skip parameters without one.
-    /// Every parameter of the learner is cleared, also one frozen since its last step (<see cref="LocalLearner{TTarget}.FreezeBlock"/>):
-    /// its stale gradient would otherwise be applied again by every later step.
+    /// Every parameter of the learner is cleared, also one whose <c>requires_grad</c> a caller turned off after a step: the
+    /// optimizer still holds it, and its stale gradient would otherwise be applied again by every later step.
     /// </summary>
     public void ClearGradients()
     {
