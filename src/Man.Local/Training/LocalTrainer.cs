@@ -212,14 +212,8 @@ public sealed class LocalTrainer<TTarget> : IDisposable
         });
     }
 
-    /// <summary>The task metadata stored in a checkpoint (throws <see cref="CheckpointException"/> on a bad file).</summary>
-    public static IReadOnlyDictionary<string, string> ReadMeta(string path)
-    {
-        var header = CheckpointFile.ReadHeader(path);
-        return header["meta"] is JObject meta
-            ? meta.Properties().ToDictionary(p => p.Name, p => p.Value.ToString())
-            : new Dictionary<string, string>();
-    }
+    /// <summary>The task metadata stored in a checkpoint (throws <see cref="CheckpointException"/> on a bad file); <see cref="CheckpointMeta"/> reads it typed.</summary>
+    public static IReadOnlyDictionary<string, string> ReadMeta(string path) => CheckpointMeta.Read(path).Values;
 
     /// <summary>
     /// Restores a checkpoint into this trainer, which must have been built the same way (same model, method and

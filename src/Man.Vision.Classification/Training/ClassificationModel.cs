@@ -72,15 +72,11 @@ public sealed class ClassificationModel : IDisposable
     /// <summary>Rebuilds a model from a checkpoint's metadata and loads its weights.</summary>
     public static ClassificationModel Load(string checkpoint, Device? device = null)
     {
-        var meta = LocalTrainer<Tensor>.ReadMeta(checkpoint);
-        string Get(string key) => meta.TryGetValue(key, out var v) ? v
-            : throw new CheckpointException(checkpoint, $"not a classification checkpoint: its metadata lacks '{key}'.");
-        if (Get("task") != "classify") throw new CheckpointException(checkpoint, $"a '{Get("task")}' checkpoint, not a classification one.");
-        var classes = JsonConvert.DeserializeObject<string[]>(Get("classes"))!;
-        var shape = JsonConvert.DeserializeObject<long[]>(Get("sample_shape"))!;
-        var header = CheckpointFile.ReadHeader(checkpoint);
-        var starts = header["split"]!.ToObject<int[]>()!;
-        var model = Create(Get("arch"), LocalMethods.Parse(Get("method")), starts.Length, string.Join(",", starts), classes, shape, 0, device: device);
+        var meta = CheckpointMeta.Read(checkpoint, "classify", "classification");
+        var classes = JsonConvert.DeserializeObject<string[]>(meta.Require("classes"))!;
+        var shape = JsonConvert.DeserializeObject<long[]>(meta.Require("sample_shape"))!;
+        var starts = meta.BlockStarts;
+        var model = Create(meta.Require("arch"), LocalMethods.Parse(meta.Require("method")), starts.Count, string.Join(",", starts), classes, shape, 0, device: device);
         LocalTrainer<Tensor>.LoadWeights(model.Learner, checkpoint);
         return model;
     }

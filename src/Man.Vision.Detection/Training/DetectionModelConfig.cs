@@ -142,33 +142,35 @@ public sealed record DetectionModelConfig(string Backbone, LocalMethod Method, i
 
     /// <summary>Reads the configuration from a checkpoint's metadata; the split is the checkpoint's explicit block starts.</summary>
     /// <exception cref="CheckpointException">Not a detection checkpoint, or a field is missing or malformed.</exception>
-    public static DetectionModelConfig FromCheckpoint(string checkpoint)
+    public static DetectionModelConfig FromCheckpoint(string checkpoint) => FromCheckpoint(ReadMeta(checkpoint));
+
+    /// <summary>Reads a detection checkpoint's header (<see cref="FromCheckpoint(CheckpointMeta)"/> and the runner's other fields).</summary>
+    /// <exception cref="CheckpointException">Missing or damaged file, or not a detection checkpoint.</exception>
+    public static CheckpointMeta ReadMeta(string checkpoint) => CheckpointMeta.Read(checkpoint, TaskName, "detection");
+
+    /// <summary>The configuration a detection checkpoint's header holds.</summary>
+    /// <exception cref="CheckpointException">A field is missing or malformed.</exception>
+    public static DetectionModelConfig FromCheckpoint(CheckpointMeta meta)
     {
-        var meta = LocalTrainer<DetectionTargets>.ReadMeta(checkpoint);
-        string Get(string key) => meta.TryGetValue(key, out var v) ? v
-            : throw new CheckpointException(checkpoint, $"not a detection checkpoint: its metadata lacks '{key}'.");
-        if (Get("task") != TaskName) throw new CheckpointException(checkpoint, $"a '{Get("task")}' checkpoint, not a detection one.");
         try
         {
-            var inv = CultureInfo.InvariantCulture;
-            var header = CheckpointFile.ReadHeader(checkpoint);
-            var starts = header["split"]!.ToObject<int[]>()!;
-            return new DetectionModelConfig(Get("backbone"), LocalMethods.Parse(Get("method")), starts.Length, string.Join(",", starts),
-                JsonConvert.DeserializeObject<string[]>(Get("classes"))!, JsonConvert.DeserializeObject<int[]>(Get("category_ids"))!,
-                int.Parse(Get("min_size"), inv), int.Parse(Get("max_size"), inv), int.Parse(Get("trainable_layers"), inv),
-                Get("frozen_batch_norm") == "true", double.Parse(Get("ema_momentum"), inv),
-                int.Parse(Get("roi_samples_per_image"), inv), int.Parse(Get("rpn_post_nms_train"), inv), int.Parse(Get("rpn_post_nms_test"), inv),
+            var starts = meta.BlockStarts;
+            return new DetectionModelConfig(meta.Require("backbone"), LocalMethods.Parse(meta.Require("method")), starts.Count, string.Join(",", starts),
+                JsonConvert.DeserializeObject<string[]>(meta.Require("classes"))!, JsonConvert.DeserializeObject<int[]>(meta.Require("category_ids"))!,
+                meta.RequireInt("min_size"), meta.RequireInt("max_size"), meta.RequireInt("trainable_layers"),
+                meta.RequireBool("frozen_batch_norm"), meta.RequireDouble("ema_momentum"),
+                meta.RequireInt("roi_samples_per_image"), meta.RequireInt("rpn_post_nms_train"), meta.RequireInt("rpn_post_nms_test"),
                 // Checkpoints written before the R-CNN auxiliary head existed used the dense head at stride 16.
-                meta.TryGetValue("aux_head", out var aux) ? aux : "dense",
-                meta.TryGetValue("aux_min_stride", out var stride) ? int.Parse(stride, inv) : 16,
-                meta.TryGetValue("init_copies_from_unit", out var copies) && copies == "true",
+                meta.Get("aux_head") ?? "dense",
+                meta.Int("aux_min_stride") ?? 16,
+                meta.Bool("init_copies_from_unit") ?? false,
                 // Checkpoints written before the option existed used c2..c5.
                 // (c2..c5 reads back as null, the default, so configs compare equal.)
-                meta.TryGetValue("returned_layers", out var layers) && ParseReturnedLayers(layers) is var parsed && !parsed.SequenceEqual(AllLayers) ? parsed : null).Validate();
+                meta.Get("returned_layers") is string layers && ParseReturnedLayers(layers) is var parsed && !parsed.SequenceEqual(AllLayers) ? parsed : null).Validate();
         }
         catch (Exception e) when (e is FormatException or JsonException or ArgumentException or NullReferenceException)
         {
-            throw new CheckpointException(checkpoint, "its detection metadata is malformed: " + e.Message, e);
+            throw new CheckpointException(meta.Path, "its detection metadata is malformed: " + e.Message, e);
         }
     }
 

@@ -85,7 +85,7 @@ public sealed class DetectionRunner
             options.MinSize, options.MaxSize, options.EffectiveTrainableLayers, FrozenBatchNorm: options.EffectiveFrozenBatchNorm, options.EmaMomentum,
             options.RoiSamplesPerImage, options.RpnPostNmsTrain, options.RpnPostNmsTest, options.AuxHead, options.AuxMinStride,
             options.InitializeCopiesFromUnit, options.ReturnedLayers);
-        if (resuming) CheckResumable(last, config, options.EarlyLrScale, options.FreezeEarlyAt);
+        var saved = resuming ? CheckResumable(last, config, options.EarlyLrScale, options.FreezeEarlyAt) : null;
         using var model = DetectionModel.Create(config, options.Seed, resuming ? null : options.Pretrained, device);
         PretrainedReport = model.PretrainedReport;
         if (PretrainedReport is not null) PretrainedLoaded?.Invoke(PretrainedReport);
@@ -116,7 +116,7 @@ public sealed class DetectionRunner
         meta["flip"] = options.Flip ? "true" : "false";
         meta["jitter"] = options.Jitter ? "true" : "false";
 
-        int segment = resuming ? Segment(options, CheckpointFile.ReadHeader(last).Value<int>("epoch")) : 0;
+        int segment = saved is null ? 0 : Segment(options, saved.EpochsDone ?? 0);
         var trainer = new LocalTrainer<DetectionTargets>(model.Learner, TrainerFor(options, model, segment, total, warmup));
         try
         {
@@ -273,13 +273,8 @@ public sealed class DetectionRunner
     /// </summary>
     public static (int? BatchSize, long? Seed, bool? Flip, bool? Jitter, int Epoch) TrainingLoaderOf(string checkpoint)
     {
-        var meta = LocalTrainer<DetectionTargets>.ReadMeta(checkpoint);
-        var ci = System.Globalization.CultureInfo.InvariantCulture;
-        int? batch = meta.TryGetValue("batch_size", out var b) && int.TryParse(b, System.Globalization.NumberStyles.Integer, ci, out int bv) ? bv : null;
-        long? seed = meta.TryGetValue("seed", out var s) && long.TryParse(s, System.Globalization.NumberStyles.Integer, ci, out long sv) ? sv : null;
-        bool? flip = meta.TryGetValue("flip", out var f) ? f == "true" : null;
-        bool? jitter = meta.TryGetValue("jitter", out var j) ? j == "true" : null;
-        int epoch = Math.Max(0, (CheckpointFile.ReadHeader(checkpoint).Value<int?>("epoch") ?? 1) - 1);
+        var meta = CheckpointMeta.Read(checkpoint, DetectionModelConfig.TaskName, "detection");
+        var (batch, seed, flip, jitter, epoch) = (meta.Int("batch_size"), meta.Long("seed"), meta.Bool("flip"), meta.Bool("jitter"), meta.LastEpochIndex);
         return (batch, seed, flip, jitter, epoch);
     }
 
@@ -335,17 +330,17 @@ public sealed class DetectionRunner
         return rebuilt;
     }
 
-    private static void CheckResumable(string checkpoint, DetectionModelConfig config, double earlyLrScale, int? freezeEarlyAt)
+    /// <summary>Refuses to resume from a checkpoint trained with other settings; returns its header.</summary>
+    private static CheckpointMeta CheckResumable(string checkpoint, DetectionModelConfig config, double earlyLrScale, int? freezeEarlyAt)
     {
-        var saved = DetectionModelConfig.FromCheckpoint(checkpoint);
-        if (LocalTrainer<DetectionTargets>.ReadMeta(checkpoint).TryGetValue("freeze_early_at", out var freeze)
+        var meta = DetectionModelConfig.ReadMeta(checkpoint);
+        var saved = DetectionModelConfig.FromCheckpoint(meta);
+        if (meta.Get("freeze_early_at") is string freeze
             && freeze != (freezeEarlyAt?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""))
             throw new CheckpointException(checkpoint,
                 $"it was trained with {(freeze == "" ? "no --freeze-early-at" : $"--freeze-early-at {freeze}")}; this run asks for {(freezeEarlyAt is int f ? $"--freeze-early-at {f}" : "none")} (resume with the same setting, or start a new run folder).");
         // Checkpoints written before the scale was stored carry no value and are not checked.
-        if (LocalTrainer<DetectionTargets>.ReadMeta(checkpoint).TryGetValue("early_lr_scale", out var stored)
-            && double.TryParse(stored, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double savedScale)
-            && savedScale != earlyLrScale)
+        if (meta.Double("early_lr_scale") is double savedScale && savedScale != earlyLrScale)
             throw new CheckpointException(checkpoint,
                 $"it was trained with --early-lr-scale {savedScale.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}; this run asks for {earlyLrScale.ToString("R", System.Globalization.CultureInfo.InvariantCulture)} (resume with the same scale, or start a new run folder).");
         if (!saved.Classes.SequenceEqual(config.Classes))
@@ -356,6 +351,7 @@ public sealed class DetectionRunner
             throw new CheckpointException(checkpoint,
                 $"it was trained as {saved.Backbone} {saved.Method.Name()} {saved.MinSize}/{saved.MaxSize} px, trainable layers {saved.TrainableLayers}{(saved.FrozenBatchNorm ? ", frozen batch norm" : "")}, {saved.AuxHead} auxiliary heads (stride ≥ {saved.AuxMinStride}), FPN over layers {string.Join(",", saved.FpnLayers)}; " +
                 $"this run asks for {config.Backbone} {config.Method.Name()} {config.MinSize}/{config.MaxSize} px, trainable layers {config.TrainableLayers}{(config.FrozenBatchNorm ? ", frozen batch norm" : "")}, {config.AuxHead} auxiliary heads (stride ≥ {config.AuxMinStride}), FPN over layers {string.Join(",", config.FpnLayers)}.");
+        return meta;
     }
 
     /// <summary>The number that picks the best checkpoint: VOC AP50 on VOC data, COCO AP otherwise.</summary>

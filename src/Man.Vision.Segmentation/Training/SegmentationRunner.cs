@@ -234,18 +234,9 @@ public sealed class SegmentationRunner
     /// </summary>
     public static (int? BatchSize, long? Seed, int CropSize, double? MinScale, double? MaxScale, bool? Jitter, int Epoch) TrainingLoaderOf(string checkpoint)
     {
-        var meta = LocalTrainer<Tensor>.ReadMeta(checkpoint);
-        var ci = System.Globalization.CultureInfo.InvariantCulture;
-        var integer = System.Globalization.NumberStyles.Integer;
-        var real = System.Globalization.NumberStyles.Float;
-        int? batch = meta.TryGetValue("batch_size", out var b) && int.TryParse(b, integer, ci, out int bv) ? bv : null;
-        long? seed = meta.TryGetValue("seed", out var s) && long.TryParse(s, integer, ci, out long sv) ? sv : null;
-        int crop = meta.TryGetValue("crop", out var c) && int.TryParse(c, integer, ci, out int cv) ? cv
-            : throw new CheckpointException(checkpoint, "not a segmentation checkpoint: its metadata lacks 'crop'.");
-        double? min = meta.TryGetValue("min_scale", out var lo) && double.TryParse(lo, real, ci, out double lv) ? lv : null;
-        double? max = meta.TryGetValue("max_scale", out var hi) && double.TryParse(hi, real, ci, out double hv) ? hv : null;
-        bool? jitter = meta.TryGetValue("jitter", out var j) ? j == "true" : null;
-        int epoch = Math.Max(0, (CheckpointFile.ReadHeader(checkpoint).Value<int?>("epoch") ?? 1) - 1);
+        var meta = CheckpointMeta.Read(checkpoint, "segment", "segmentation");
+        var (batch, seed, crop) = (meta.Int("batch_size"), meta.Long("seed"), meta.RequireInt("crop"));
+        var (min, max, jitter, epoch) = (meta.Double("min_scale"), meta.Double("max_scale"), meta.Bool("jitter"), meta.LastEpochIndex);
         return (batch, seed, crop, min, max, jitter, epoch);
     }
 

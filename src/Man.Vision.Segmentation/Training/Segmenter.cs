@@ -105,29 +105,23 @@ public sealed class Segmenter : IDisposable
     /// <exception cref="CheckpointException">Not a segmentation checkpoint, or its tensors do not fit.</exception>
     public static Segmenter Load(string checkpoint, Device? device = null)
     {
-        var meta = LocalTrainer<Tensor>.ReadMeta(checkpoint);
-        string Get(string key) => meta.TryGetValue(key, out var v) ? v
-            : throw new CheckpointException(checkpoint, $"not a segmentation checkpoint: its metadata lacks '{key}'.");
-        if (Get("task") != "segment") throw new CheckpointException(checkpoint, $"a '{Get("task")}' checkpoint, not a segmentation one.");
-        var classes = JsonConvert.DeserializeObject<string[]>(Get("classes"))!;
-        var header = CheckpointFile.ReadHeader(checkpoint);
-        var starts = header["split"]!.ToObject<int[]>()!;
-        int Int(string key) => int.Parse(Get(key), CultureInfo.InvariantCulture);
+        var meta = CheckpointMeta.Read(checkpoint, "segment", "segmentation");
+        var classes = JsonConvert.DeserializeObject<string[]>(meta.Require("classes"))!;
+        var starts = meta.BlockStarts;
         var options = new SegmentationTrainOptions
         {
-            Arch = Get("arch"),
-            Head = SegmentationHeadKinds.Parse(Get("head")),
-            AuxLoss = bool.Parse(Get("aux_loss")),
-            OutputStride = Int("output_stride"),
-            Method = LocalMethods.Parse(Get("method")),
-            K = starts.Length,
+            Arch = meta.Require("arch"),
+            Head = SegmentationHeadKinds.Parse(meta.Require("head")),
+            AuxLoss = meta.RequireBool("aux_loss"),
+            OutputStride = meta.RequireInt("output_stride"),
+            Method = LocalMethods.Parse(meta.Require("method")),
+            K = starts.Count,
             Split = string.Join(",", starts),
-            CropSize = Int("crop"),
-            IgnoreIndex = long.Parse(Get("ignore_index"), CultureInfo.InvariantCulture),
-            FreezeAt = Int("freeze_at"),
-            InitializeCopiesFromUnit = meta.TryGetValue("init_copies_from_unit", out var copies) && copies == "true",
-            AuxiliaryHiddenChannels = meta.TryGetValue("aux_hidden_channels", out var hidden) && hidden.Length > 0
-                ? long.Parse(hidden, CultureInfo.InvariantCulture) : null,
+            CropSize = meta.RequireInt("crop"),
+            IgnoreIndex = meta.RequireLong("ignore_index"),
+            FreezeAt = meta.RequireInt("freeze_at"),
+            InitializeCopiesFromUnit = meta.Bool("init_copies_from_unit") ?? false,
+            AuxiliaryHiddenChannels = meta.Get("aux_hidden_channels") is { Length: > 0 } ? meta.Long("aux_hidden_channels") : null,
         };
         var segmenter = Create(options, classes, device);
         try
