@@ -54,7 +54,7 @@ public static class DetectBenchCommands
         var height = new Option<int>("--height") { DefaultValueFactory = _ => 800 };
         var width = new Option<int>("--width") { DefaultValueFactory = _ => 1333 };
         var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 2 };
-        var configs = new Option<string>("--configs") { Description = "method:K:split entries, comma-separated.", DefaultValueFactory = _ => "e2e:1:stages,manpp:4:stages" };
+        var configs = new Option<string>("--configs") { Description = "method:K:split[:aux] entries, comma-separated (aux: the early blocks' auxiliary head, dense (default) or rcnn).", DefaultValueFactory = _ => "e2e:1:stages,manpp:4:stages" };
         var steps = new Option<int>("--steps") { Description = "Timed steps per configuration (after one warm-up step).", DefaultValueFactory = _ => 2 };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
         var json = new Option<string?>("--json") { DefaultValueFactory = _ => "bench-detect-memory.json" };
@@ -65,10 +65,12 @@ public static class DetectBenchCommands
             var list = r.GetValue(configs)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(c =>
             {
                 var parts = c.Split(':');
-                if (parts.Length is < 2 or > 3 || !int.TryParse(parts[1], out int k))
-                    throw new ArgumentException($"--configs entry '{c}' must be method:K or method:K:split.");
+                if (parts.Length is < 2 or > 4 || !int.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out int k))
+                    throw new ArgumentException($"--configs entry '{c}' must be method:K, method:K:split or method:K:split:aux.");
+                string aux = parts.Length == 4 ? parts[3] : "dense";
+                AuxHeadOptions.Parse(aux, 16);
                 return new DetectMemoryConfig(r.GetValue(backbone)!, r.GetValue(height), r.GetValue(width), r.GetValue(batch),
-                    LocalMethods.Parse(parts[0]).Name(), k, parts.Length == 3 ? parts[2] : "stages");
+                    LocalMethods.Parse(parts[0]).Name(), k, parts.Length >= 3 ? parts[2] : "stages", aux);
             }).ToList();
             return RunAll(list, r.GetValue(steps), r.GetValue(threads), r.GetValue(json));
         }));
@@ -85,14 +87,16 @@ public static class DetectBenchCommands
         var method = new Option<string>("--method") { Required = true };
         var k = new Option<int>("--k") { Required = true };
         var split = new Option<string>("--split") { DefaultValueFactory = _ => "stages" };
+        var aux = new Option<string>("--aux-head") { DefaultValueFactory = _ => "dense" };
         var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 2 };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
         var cmd = new Command("detect-memory-one", "One configuration of `bench detect-memory` in this process (prints one json line).")
-        { backbone, height, width, batch, method, k, split, steps, threads };
+        { backbone, height, width, batch, method, k, split, aux, steps, threads };
         cmd.Hidden = true;
         cmd.SetAction(r => CliErrors.Run(() =>
         {
-            var c = new DetectMemoryConfig(r.GetValue(backbone)!, r.GetValue(height), r.GetValue(width), r.GetValue(batch), r.GetValue(method)!, r.GetValue(k), r.GetValue(split)!);
+            var c = new DetectMemoryConfig(r.GetValue(backbone)!, r.GetValue(height), r.GetValue(width), r.GetValue(batch), r.GetValue(method)!, r.GetValue(k), r.GetValue(split)!,
+                r.GetValue(aux)!);
             Console.WriteLine(JsonConvert.SerializeObject(RunOne(c, r.GetValue(steps), r.GetValue(threads))));
             return 0;
         }));
@@ -177,7 +181,7 @@ public static class DetectBenchCommands
         Devices.SetThreads(threads);
         var classes = Enumerable.Range(1, 90).Select(i => $"c{i}").ToArray();
         var config = new DetectionModelConfig(c.Backbone, LocalMethods.Parse(c.Method), c.K, c.Split, classes, Enumerable.Range(1, 90).ToArray(),
-            Math.Min(c.Height, c.Width), Math.Max(c.Height, c.Width), TrainableLayers: 5, FrozenBatchNorm: false);
+            Math.Min(c.Height, c.Width), Math.Max(c.Height, c.Width), TrainableLayers: 5, FrozenBatchNorm: false, AuxHead: c.AuxHead);
         using var model = DetectionModel.Create(config, seed: 0);
         using var trainer = new LocalTrainer<DetectionTargets>(model.Learner, new TrainerOptions
         {
@@ -198,7 +202,8 @@ public static class DetectBenchCommands
         var target = new DetectionTargets(targets, Enumerable.Repeat(new ImageSize(c.Height, c.Width), c.Batch).ToArray(), new ImageSize(ph, pw));
         var learner = model.Learner;
         var m = BenchHarness.MeasureSteps(() => trainer.TrainStep(images, target), steps, learner.Plan.K, record => learner.AfterBlockBackward += (b, _) => record(b));
-        return new DetectMemoryResult(c, m.FloorMiB, m.PeakMiB, m.StepMsMedian, learner.Plan.ToString(), steps, threads, m.BlockPeaksMiB);
+        long parameters = learner.parameters().Sum(p => p.numel());
+        return new DetectMemoryResult(c, m.FloorMiB, m.PeakMiB, m.StepMsMedian, learner.Plan.ToString(), steps, threads, m.BlockPeaksMiB, parameters);
     }
 
     private static int RunAll(IReadOnlyList<DetectMemoryConfig> configs, int steps, int threads, string? jsonPath)
@@ -209,20 +214,20 @@ public static class DetectBenchCommands
         foreach (var c in configs)
         {
             i++;
-            Console.WriteLine($"[{i}/{configs.Count}] {c.Backbone}-FPN batch {c.Batch} {c.Height}×{c.Width} {c.Method} K={c.K} ({c.Split}) …");
+            Console.WriteLine($"[{i}/{configs.Count}] {c.Backbone}-FPN batch {c.Batch} {c.Height}×{c.Width} {c.Method} K={c.K} ({c.Split}{(c.K > 1 ? $", {c.AuxHead} auxiliary heads" : "")}) …");
             var result = BenchHarness.RunJsonChild<DetectMemoryResult>(
             [
                 "bench", "detect-memory-one", "--backbone", c.Backbone, "--height", c.Height.ToString(inv), "--width", c.Width.ToString(inv),
                 "--batch", c.Batch.ToString(inv), "--method", c.Method, "--k", c.K.ToString(inv), "--split", c.Split,
-                "--steps", steps.ToString(inv), "--threads", threads.ToString(inv),
+                "--aux-head", c.AuxHead, "--steps", steps.ToString(inv), "--threads", threads.ToString(inv),
             ], out string error);
             if (result is null) CliErrors.Error($"configuration {c} failed ({error})");
             else results.Add(result);
         }
         var e2e = results.FirstOrDefault(r => r.Config.K == 1);
-        var table = new Table().AddColumns("model", "batch", "method", "K", "blocks (units)", "floor MiB", "peak MiB", "peak/e2e", "step ms", "step/e2e");
+        var table = new Table().AddColumns("model", "batch", "method", "K", "aux head", "blocks (units)", "floor MiB", "peak MiB", "peak/e2e", "step ms", "step/e2e");
         foreach (var r in results)
-            table.AddRow(Markup.Escape($"{r.Config.Backbone}-FPN"), $"{r.Config.Batch}×{r.Config.Height}×{r.Config.Width}", r.Config.Method, r.Config.K.ToString(inv), Markup.Escape(r.Plan),
+            table.AddRow(Markup.Escape($"{r.Config.Backbone}-FPN"), $"{r.Config.Batch}×{r.Config.Height}×{r.Config.Width}", r.Config.Method, r.Config.K.ToString(inv), r.Config.K > 1 ? r.Config.AuxHead : "-", Markup.Escape(r.Plan),
                 r.FloorMiB.ToString("0", inv), r.PeakMiB.ToString("0", inv), e2e is null ? "-" : (r.PeakMiB / e2e.PeakMiB).ToString("0.00", inv),
                 r.StepMsMedian.ToString("0", inv), e2e is null ? "-" : (r.StepMsMedian / e2e.StepMsMedian).ToString("0.00", inv));
         AnsiConsole.Write(table);
@@ -233,8 +238,8 @@ public static class DetectBenchCommands
                 ["benchmark"] = "detect-memory", ["threads"] = threads, ["steps"] = steps,
                 ["results"] = JArray.FromObject(results.Select(r => new
                 {
-                    r.Config.Backbone, r.Config.Height, r.Config.Width, r.Config.Batch, r.Config.Method, r.Config.K, r.Plan,
-                    floor_mib = Math.Round(r.FloorMiB, 1), peak_mib = Math.Round(r.PeakMiB, 1), block_peaks_mib = r.BlockPeaksMiB, step_ms = Math.Round(r.StepMsMedian, 1),
+                    r.Config.Backbone, r.Config.Height, r.Config.Width, r.Config.Batch, r.Config.Method, r.Config.K, aux_head = r.Config.K > 1 ? r.Config.AuxHead : null, r.Plan,
+                    floor_mib = Math.Round(r.FloorMiB, 1), peak_mib = Math.Round(r.PeakMiB, 1), parameters = r.Parameters, block_peaks_mib = r.BlockPeaksMiB, step_ms = Math.Round(r.StepMsMedian, 1),
                     peak_vs_e2e = e2e is null ? (double?)null : Math.Round(r.PeakMiB / e2e.PeakMiB, 3),
                     step_vs_e2e = e2e is null ? (double?)null : Math.Round(r.StepMsMedian / e2e.StepMsMedian, 3),
                 })),
@@ -319,10 +324,13 @@ public static class DetectBenchCommands
     }
 }
 
-/// <summary>One configuration of <c>bench detect-memory</c>.</summary>
-public sealed record DetectMemoryConfig(string Backbone, int Height, int Width, int Batch, string Method, int K, string Split);
+/// <summary>One configuration of <c>bench detect-memory</c> (<c>AuxHead</c>: the early blocks' auxiliary head, dense or rcnn).</summary>
+public sealed record DetectMemoryConfig(string Backbone, int Height, int Width, int Batch, string Method, int K, string Split, string AuxHead = "dense");
 
 /// <summary>What one fresh process measured.</summary>
-/// <remarks><c>BlockPeaksMiB</c>: peak RSS per local block and of the optimizer step (see <see cref="StepMeasurement"/>).</remarks>
+/// <remarks>
+/// <c>BlockPeaksMiB</c>: peak RSS per local block and of the optimizer step (see <see cref="StepMeasurement"/>);
+/// <c>Parameters</c>: every parameter of the learner (backbone, auxiliary networks with their copies, heads).
+/// </remarks>
 public sealed record DetectMemoryResult(DetectMemoryConfig Config, double FloorMiB, double PeakMiB, double StepMsMedian, string Plan, int Steps, int Threads,
-    double[]? BlockPeaksMiB = null);
+    double[]? BlockPeaksMiB = null, long Parameters = 0);
