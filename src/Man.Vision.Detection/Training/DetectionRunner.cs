@@ -271,6 +271,7 @@ public sealed class DetectionRunner
     /// jitter stored by <see cref="Train"/> (null where a checkpoint from before they were stored lacks them) and the
     /// 0-based epoch whose end it holds.
     /// </summary>
+    /// <exception cref="CheckpointException">Not a detection checkpoint, or a stored value is malformed.</exception>
     public static (int? BatchSize, long? Seed, bool? Flip, bool? Jitter, int Epoch) TrainingLoaderOf(string checkpoint)
     {
         var meta = CheckpointMeta.Read(checkpoint, DetectionModelConfig.TaskName, "detection");

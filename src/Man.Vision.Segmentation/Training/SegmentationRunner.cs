@@ -232,6 +232,7 @@ public sealed class SegmentationRunner
     /// The training-loader settings a checkpoint stores (null for each one a checkpoint from before they were stored
     /// lacks; the crop size is always stored) and the 0-based epoch whose end it holds.
     /// </summary>
+    /// <exception cref="CheckpointException">Not a segmentation checkpoint, or a stored value is malformed.</exception>
     public static (int? BatchSize, long? Seed, int CropSize, double? MinScale, double? MaxScale, bool? Jitter, int Epoch) TrainingLoaderOf(string checkpoint)
     {
         var meta = CheckpointMeta.Read(checkpoint, "segment", "segmentation");
