@@ -149,8 +149,8 @@ public sealed class LocalLearner<TTarget> : nn.Module
             {
                 // Nothing in the block learns (its units are frozen, e.g. below torchvision's trainable layers, or the
                 // block was frozen with FreezeBlock): its auxiliary loss could only train the auxiliary network, which
-                // inference never uses, so the block runs
-                // without a graph and without that loss (reported as NaN). Batch-norm statistics update as usual.
+                // inference never uses, so the block runs without a graph and without that loss (reported as NaN).
+                // Batch-norm statistics update as usual.
                 var (output, keptHere) = ForwardWithoutGraph(b, x);
                 foreach (var (u, t) in keptHere) kept[u] = t.MoveToOuterDisposeScope();
                 blockLosses[b] = double.NaN;
