@@ -22,6 +22,7 @@ public static class BenchCommands
         bench.Subcommands.Add(DetectBenchCommands.Memory());
         bench.Subcommands.Add(DetectBenchCommands.MemoryOne());
         bench.Subcommands.Add(DetectBenchCommands.Inference());
+        bench.Subcommands.Add(DetectAccuracyBenchmark.Create());
         bench.Subcommands.Add(TransferBenchmark.Create());
         return bench;
     }

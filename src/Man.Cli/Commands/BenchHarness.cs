@@ -61,6 +61,34 @@ public static class BenchHarness
         return p.ExitCode;
     }
 
+    /// <summary>
+    /// Runs this program again like <see cref="RunChild"/>, its standard output and error appended to
+    /// <paramref name="logPath"/> instead of this console (for children that run side by side); returns the exit code.
+    /// </summary>
+    public static int RunChildLogged(IEnumerable<string> args, string logPath, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var psi = ChildStart(args);
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(logPath))!);
+        using var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
+        var gate = new object();
+        void Write(string? line)
+        {
+            if (line is null) return;
+            lock (gate) log.WriteLine(line);
+        }
+        using var p = new Process { StartInfo = psi };
+        p.OutputDataReceived += (_, e) => Write(e.Data);
+        p.ErrorDataReceived += (_, e) => Write(e.Data);
+        p.Start();
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        p.WaitForExit(); // also waits for both redirected streams to end
+        return p.ExitCode;
+    }
+
     private static ProcessStartInfo ChildStart(IEnumerable<string> args)
     {
         string exe = Environment.ProcessPath ?? "dotnet";

@@ -151,38 +151,51 @@ public static class TransferBenchmark
 
     /// <summary>
     /// Runs one stage as a child process unless its metrics.json already lists all <paramref name="epochs"/> epochs;
-    /// resumes from last.ckpt when an earlier attempt stopped part-way.
+    /// resumes from last.ckpt when an earlier attempt stopped part-way. Throws when the run fails.
     /// </summary>
-    private static JObject RunStage(string stage, string run, int epochs, List<string> args)
+    internal static JObject RunStage(string stage, string run, int epochs, List<string> args)
     {
         string metricsPath = Path.Combine(run, "metrics.json");
         if (Completed(metricsPath, epochs))
-        {
             AnsiConsole.MarkupLine($"[grey]{Markup.Escape(stage)}: {Markup.Escape(run)} is complete ({epochs} epochs); reusing it[/]");
-        }
-        else
-        {
-            bool resume = File.Exists(Path.Combine(run, "last.ckpt"));
-            if (resume) args = [.. args, "--resume"];
-            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(stage)}[/] → {Markup.Escape(run)}{(resume ? " (resuming)" : "")}");
-            AnsiConsole.MarkupLine($"[grey]man-vision {Markup.Escape(string.Join(' ', args))}[/]");
-            int code = BenchHarness.RunChild(args, ChildEnvironment);
-            if (code != 0 && code != 3 && File.Exists(Path.Combine(run, "last.ckpt")))
-            {
-                // One resume after a crash (not after a NaN loss, exit 3): the checkpoint continues the same run exactly.
-                AnsiConsole.MarkupLine($"[yellow]warning: the {Markup.Escape(stage)} run stopped with exit code {code}; resuming it once from last.ckpt[/]");
-                if (!args.Contains("--resume")) args = [.. args, "--resume"];
-                code = BenchHarness.RunChild(args, ChildEnvironment);
-            }
-            if (code != 0) throw new InvalidOperationException($"the {stage} run ({run}) failed with exit code {code}; its output above says why.");
-            if (!Completed(metricsPath, epochs))
-                throw new InvalidOperationException($"the {stage} run ended without {epochs} epochs in {metricsPath}.");
-        }
+        else if (TryRunStage(stage, run, epochs, args) is string error)
+            throw new InvalidOperationException(error);
         var metrics = JObject.Parse(File.ReadAllText(metricsPath));
         return new JObject { ["stage"] = stage, ["run"] = run, ["minutes"] = Minutes(metrics), ["metrics"] = metrics };
     }
 
-    private static bool Completed(string metricsPath, int epochs)
+    /// <summary>
+    /// Trains one stage as a child process (resuming from last.ckpt when one is there; once more after a crash, not after
+    /// a NaN loss) until its metrics.json lists all <paramref name="epochs"/> epochs; the child's output goes to this
+    /// console, or to <paramref name="log"/> when given. Returns null on success, else what went wrong.
+    /// </summary>
+    internal static string? TryRunStage(string stage, string run, int epochs, List<string> args, string? log = null)
+    {
+        string metricsPath = Path.Combine(run, "metrics.json");
+        bool resume = File.Exists(Path.Combine(run, "last.ckpt"));
+        if (resume) args = [.. args, "--resume"];
+        if (log is null)
+        {
+            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(stage)}[/] → {Markup.Escape(run)}{(resume ? " (resuming)" : "")}");
+            AnsiConsole.MarkupLine($"[grey]man-vision {Markup.Escape(string.Join(' ', args))}[/]");
+        }
+        int Child(List<string> a) => log is null ? BenchHarness.RunChild(a, ChildEnvironment) : BenchHarness.RunChildLogged(a, log, ChildEnvironment);
+        int code = Child(args);
+        if (code != 0 && code != 3 && File.Exists(Path.Combine(run, "last.ckpt")))
+        {
+            // One resume after a crash (not after a NaN loss, exit 3): the checkpoint continues the same run exactly.
+            AnsiConsole.MarkupLine($"[yellow]warning: the {Markup.Escape(stage)} run stopped with exit code {code}; resuming it once from last.ckpt[/]");
+            if (!args.Contains("--resume")) args = [.. args, "--resume"];
+            code = Child(args);
+        }
+        string where = log is null ? "its output above says why" : $"see {log}";
+        if (code != 0) return $"the {stage} run ({run}) failed with exit code {code}; {where}.";
+        if (!Completed(metricsPath, epochs)) return $"the {stage} run ended without {epochs} epochs in {metricsPath}.";
+        return null;
+    }
+
+    /// <summary>Whether a run's metrics.json was planned for <paramref name="epochs"/> epochs and lists them all.</summary>
+    internal static bool Completed(string metricsPath, int epochs)
     {
         if (!File.Exists(metricsPath)) return false;
         var m = JObject.Parse(File.ReadAllText(metricsPath));

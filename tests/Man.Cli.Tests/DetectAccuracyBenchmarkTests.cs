@@ -1,0 +1,143 @@
+using Man.Cli.Commands;
+using Newtonsoft.Json.Linq;
+using Xunit.Abstractions;
+
+namespace Man.Cli.Tests;
+
+public sealed class DetectAccuracyBenchmarkTests(ITestOutputHelper output)
+{
+    private static RunSummary Run(string method, long seed, double value) =>
+        new($"{method}-s{seed}", "unused", "detect", method, method == "e2e" ? 1 : 4, seed, "AP", new Dictionary<string, string>(),
+            [value], 1, false, double.NaN, double.NaN);
+
+    [Fact]
+    public void Runs_are_paired_by_seed_and_seeds_without_a_value_on_both_sides_are_left_out()
+    {
+        var e2e = new[] { Run("e2e", 0, 60), Run("e2e", 1, 62), Run("e2e", 2, 61), Run("e2e", 4, double.NaN) };
+        var manpp = new[] { Run("manpp", 3, 70), Run("manpp", 1, 63), Run("manpp", 0, 59), Run("manpp", 4, 58) };
+        var row = DetectAccuracyBenchmark.Pair("synthetic val", "AP", e2e, manpp);
+        Assert.Equal([0L, 1L], row.Seeds);
+        Assert.Equal([60.0, 62.0], row.E2e);
+        Assert.Equal([59.0, 63.0], row.Compared);
+        Assert.Equal([-1.0, 1.0], row.Deltas);
+        Assert.Equal(61.0, row.E2eMean, 12);
+        Assert.Equal(Math.Sqrt(2), row.E2eSd, 12);
+        Assert.Equal(61.0, row.ComparedMean, 12);
+        Assert.Equal(Math.Sqrt(8), row.ComparedSd, 12);
+        Assert.Equal(0.0, row.DeltaMean, 12);
+        Assert.Equal(Math.Sqrt(2), row.DeltaSd, 12);
+        Assert.Equal(1.0, row.DeltaSe, 12);
+        Assert.Equal(1, row.Ahead);
+        Assert.Throws<ArgumentException>(() => DetectAccuracyBenchmark.Pair("x", "AP", [Run("e2e", 0, 1), Run("e2e", 0, 2)], manpp));
+    }
+
+    [Fact]
+    public void Seed_lists_take_numbers_and_ranges()
+    {
+        Assert.Equal([0L, 1, 2, 5], DetectAccuracyBenchmark.ParseSeeds("0-2,5", "--seeds"));
+        Assert.Equal([1L, 3], DetectAccuracyBenchmark.ParseSeeds("3, 1,1", "--seeds"));
+        foreach (var bad in new[] { "a", "5-2", "", "1-x", "-3" })
+        {
+            var e = Assert.Throws<ArgumentException>(() => DetectAccuracyBenchmark.ParseSeeds(bad, "--seeds"));
+            Assert.StartsWith("--seeds", e.Message);
+        }
+    }
+
+    [Fact]
+    public void Missing_data_and_a_method_without_local_learning_are_refused_before_any_run()
+    {
+        string root = Path.Combine(Path.GetTempPath(), $"man-dacc-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(root);
+        string outDir = Path.Combine(root, "runs");
+        var (code, stdout, stderr) = CliRunner.Run("bench", "detect-accuracy", "--data-root", root, "--pretrained", "none", "--out", outDir);
+        output.WriteLine(stdout + stderr);
+        Assert.NotEqual(0, code);
+        Assert.Contains($"{Path.Combine(root, "raccoon-voc")} is missing", (stdout + stderr).Replace("\n", "", StringComparison.Ordinal));
+        Assert.False(Directory.Exists(outDir), "no run folder before the checks passed");
+
+        (code, stdout, stderr) = CliRunner.Run("bench", "detect-accuracy", "--data-root", root, "--sets", "synth", "--out", outDir);
+        Assert.NotEqual(0, code);
+        Assert.Contains("cifar10-jpeg.tar.gz is missing", (stdout + stderr).Replace("\n", "", StringComparison.Ordinal));
+
+        (code, stdout, stderr) = CliRunner.Run("bench", "detect-accuracy", "--sets", "synth", "--pretrained", "none", "--method", "e2e", "--out", outDir);
+        Assert.NotEqual(0, code);
+        Assert.Contains("--method e2e: the benchmark compares e2e with a local-learning method", (stdout + stderr).Replace("\n", "", StringComparison.Ordinal));
+
+        (code, stdout, stderr) = CliRunner.Run("bench", "detect-accuracy", "--sets", "synth,coco", "--pretrained", "none", "--out", outDir);
+        Assert.NotEqual(0, code);
+        Assert.Contains("--sets takes synth and/or raccoon (got 'coco')", (stdout + stderr).Replace("\n", "", StringComparison.Ordinal));
+        Assert.False(Directory.Exists(outDir));
+        Directory.Delete(root, recursive: true);
+    }
+
+    private static void WriteRun(string dir, string method, long seed, string dataKind, double coco, double? voc, double? heldOut)
+    {
+        Directory.CreateDirectory(dir);
+        var epoch = new JObject { ["Coco"] = new JObject { ["AP"] = coco } };
+        if (voc is double v) epoch["VocAp50"] = v;
+        File.WriteAllText(Path.Combine(dir, "metrics.json"), new JObject
+        {
+            ["task"] = "detect", ["method"] = method, ["k"] = method == "e2e" ? 1 : 4, ["seed"] = seed, ["data_kind"] = dataKind,
+            ["backbone"] = "resnet18", ["pretrained"] = null, ["aux_head"] = method == "e2e" ? "dense" : "rcnn", ["early_lr_scale"] = method == "e2e" ? 1.0 : 2.0,
+            ["epochs_planned"] = 1, ["epochs"] = new JArray(epoch),
+        }.ToString());
+        if (heldOut is double h) File.WriteAllText(Path.Combine(dir, DetectAccuracyBenchmark.HeldOutFile), new JObject { ["AP"] = h }.ToString());
+    }
+
+    [Fact]
+    public void Finished_runs_are_reused_and_their_values_paired_in_the_table_and_the_json()
+    {
+        string root = Path.Combine(Path.GetTempPath(), $"man-dacc-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(Path.Combine(root, "raccoon-voc"));
+        string outDir = Path.Combine(root, "runs");
+        // Finished runs under the names the benchmark gives them: synthetic seeds 0 and 2, raccoon-voc seed 2.
+        WriteRun(Path.Combine(outDir, "synth-e2e-s0"), "e2e", 0, "synthetic", 0.60, null, 0.58);
+        WriteRun(Path.Combine(outDir, "synth-e2e-s2"), "e2e", 2, "synthetic", 0.62, null, 0.61);
+        WriteRun(Path.Combine(outDir, "synth-manpp-k4-balanced-rcnn-early2-s0"), "manpp", 0, "synthetic", 0.59, null, 0.585);
+        WriteRun(Path.Combine(outDir, "synth-manpp-k4-balanced-rcnn-early2-s2"), "manpp", 2, "synthetic", 0.64, null, 0.60);
+        WriteRun(Path.Combine(outDir, "raccoon-e2e-s2"), "e2e", 2, "voc", 0.37, 0.75, null);
+        WriteRun(Path.Combine(outDir, "raccoon-manpp-k4-balanced-rcnn-early2-s2"), "manpp", 2, "voc", 0.38, 0.78, null);
+
+        var (code, stdout, stderr) = CliRunner.Run("bench", "detect-accuracy", "--data-root", root, "--pretrained", "none", "--seeds", "0,2",
+            "--raccoon-seeds", "2", "--aux-head", "rcnn", "--early-lr-scale", "2", "--epochs", "1", "--heldout-images", "5", "--jobs", "2", "--out", outDir);
+        output.WriteLine(stdout + stderr);
+        Assert.Equal(0, code);
+        Assert.Contains("synth-e2e-s0 (reused)", stdout);
+        Assert.False(Directory.Exists(Path.Combine(outDir, "logs")), "nothing was trained or evaluated");
+        Assert.True(File.Exists(Path.Combine(outDir, "heldout-synth-n5-seed7", "coco", "instances_train.json")));
+
+        var doc = JObject.Parse(File.ReadAllText(Path.Combine(outDir, "detect-accuracy.json")));
+        Assert.Equal("rcnn", doc.Value<string>("aux_head"));
+        var rows = doc["rows"]!.ToList();
+        Assert.Equal(["synthetic val", "synthetic held out", "raccoon-voc val", "raccoon-voc val"], rows.Select(r => r.Value<string>("test_set")!));
+        Assert.Equal(["AP", "AP", "voc_ap50", "AP"], rows.Select(r => r.Value<string>("metric")!));
+        // synthetic val: deltas −1 and +2 (AP in percent).
+        Assert.Equal([0L, 2L], rows[0]["seeds"]!.Values<long>());
+        Assert.Equal(0.5, rows[0].Value<double>("delta_mean"), 9);
+        Assert.Equal(Math.Sqrt(4.5), rows[0].Value<double>("delta_sd"), 9);
+        Assert.Equal(1.5, rows[0].Value<double>("delta_se"), 9);
+        Assert.Equal(1, rows[0].Value<int>("ahead"));
+        // held out: +0.5 and −1.
+        Assert.Equal(-0.25, rows[1].Value<double>("delta_mean"), 9);
+        Assert.Equal(59.5, rows[1].Value<double>("e2e_mean"), 9);
+        // raccoon-voc: one seed, VOC AP50 +3, COCO AP +1; no spread from one pair.
+        Assert.Equal(3.0, rows[2].Value<double>("delta_mean"), 9);
+        Assert.Equal(JTokenType.Null, rows[2]["delta_sd"]!.Type);
+        Assert.Equal(1.0, rows[3].Value<double>("delta_mean"), 9);
+        Assert.Equal("manpp K = 4 (balanced, rcnn heads, early rate ×2)", doc.Value<string>("compared"));
+
+        // A run folder of another setting under a name the benchmark uses is never reused.
+        var metrics = Path.Combine(outDir, "synth-manpp-k4-balanced-rcnn-early2-s2", "metrics.json");
+        var m = JObject.Parse(File.ReadAllText(metrics));
+        m["aux_head"] = "dense";
+        File.WriteAllText(metrics, m.ToString());
+        (code, stdout, stderr) = CliRunner.Run("bench", "detect-accuracy", "--data-root", root, "--pretrained", "none", "--seeds", "0,2",
+            "--raccoon-seeds", "2", "--aux-head", "rcnn", "--early-lr-scale", "2", "--epochs", "1", "--heldout-images", "5", "--jobs", "1", "--out", outDir);
+        output.WriteLine(stdout + stderr);
+        Assert.NotEqual(0, code);
+        string text = (stdout + stderr).Replace("\n", "", StringComparison.Ordinal);
+        Assert.Contains("was trained with aux_head = \"dense\", this benchmark asks for \"rcnn\"", text);
+        Assert.Contains("1 of 6 runs failed", text);
+        Directory.Delete(root, recursive: true);
+    }
+}
