@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -268,7 +269,9 @@ public static class DetectAccuracyBenchmark
             var clock = Stopwatch.StartNew();
             int finished = 0, trained = 0;
             double trainedMinutes = 0;
-            Parallel.ForEach(specs, new ParallelOptions { MaxDegreeOfParallelism = jobCount }, spec =>
+            // Taken one at a time in list order (a list's default partitioning would hand each worker a range), so that
+            // the two runs of a seed finish close together and a stop leaves whole pairs.
+            Parallel.ForEach(Partitioner.Create(specs, EnumerablePartitionerOptions.NoBuffering), new ParallelOptions { MaxDegreeOfParallelism = jobCount }, spec =>
             {
                 string run = Path.Combine(outRoot, spec.Name), log = Path.Combine(outRoot, "logs", spec.Name + ".log");
                 var started = Stopwatch.StartNew();
