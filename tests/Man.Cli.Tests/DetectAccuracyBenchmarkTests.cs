@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Man.Cli.Commands;
 using Newtonsoft.Json.Linq;
 using Xunit.Abstractions;
@@ -138,6 +139,60 @@ public sealed class DetectAccuracyBenchmarkTests(ITestOutputHelper output)
         string text = (stdout + stderr).Replace("\n", "", StringComparison.Ordinal);
         Assert.Contains("was trained with aux_head = \"dense\", this benchmark asks for \"rcnn\"", text);
         Assert.Contains("1 of 6 runs failed", text);
+        Directory.Delete(root, recursive: true);
+    }
+
+    /// <summary>Runs the built CLI as its own process (children of the benchmark are started from it, as a user's are).</summary>
+    private async Task<(int Code, string Out)> RunCli(string cache, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "man-vision.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["MAN_CACHE"] = cache;
+        psi.Environment["COLUMNS"] = "250";
+        using var p = Process.Start(psi)!;
+        var errTask = p.StandardError.ReadToEndAsync();
+        string stdout = await p.StandardOutput.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        string all = stdout + await errTask;
+        output.WriteLine(all);
+        return (p.ExitCode, all);
+    }
+
+    [Fact]
+    public async Task Trainings_run_as_child_processes_side_by_side_and_a_second_call_reuses_them()
+    {
+        string root = Path.Combine(Path.GetTempPath(), $"man-dacc-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        string outDir = Path.Combine(root, "runs"), cache = Path.Combine(root, "cache");
+        string[] args = ["bench", "detect-accuracy", "--sets", "synth", "--seeds", "0", "--pretrained", "none", "--epochs", "1", "--milestones", "1",
+            "--max-batches", "1", "--eval-images", "2", "--synth-images", "10", "--heldout-images", "6", "--jobs", "2", "--threads", "1", "--out", outDir];
+        var (code, text) = await RunCli(cache, args);
+        Assert.Equal(0, code);
+        foreach (var name in new[] { "synth-e2e-s0", "synth-manpp-k4-balanced-dense-s0" })
+        {
+            string log = File.ReadAllText(Path.Combine(outDir, "logs", name + ".log"));
+            Assert.Contains("train detect resnet18", log);
+            Assert.Contains(Path.Combine(outDir, name, DetectAccuracyBenchmark.HeldOutFile), log);
+        }
+        var doc = JObject.Parse(File.ReadAllText(Path.Combine(outDir, "detect-accuracy.json")));
+        var rows = doc["rows"]!.ToList();
+        Assert.Equal(2, rows.Count);
+        // The table's values are the runs' own: the last epoch's AP and the held-out file's.
+        var e2eVal = RunReport.Load(Path.Combine(outDir, "synth-e2e-s0"), "AP");
+        var manppHeld = RunReport.Load(Path.Combine(outDir, "synth-manpp-k4-balanced-dense-s0"), "AP", null, DetectAccuracyBenchmark.HeldOutFile);
+        Assert.Equal("manpp", manppHeld.Method);
+        Assert.Equal(4, manppHeld.K);
+        Assert.Equal(e2eVal.Final, rows[0]["e2e"]![0]!.Value<double>(), 9);
+        Assert.Equal(manppHeld.Final, rows[1]["compared"]![0]!.Value<double>(), 9);
+        Assert.Equal(100 * JObject.Parse(File.ReadAllText(Path.Combine(outDir, "synth-manpp-k4-balanced-dense-s0", "heldout.json"))).Value<double>("AP"),
+            manppHeld.Final, 9);
+
+        long before = new FileInfo(Path.Combine(outDir, "logs", "synth-e2e-s0.log")).Length;
+        (code, text) = await RunCli(cache, args);
+        Assert.Equal(0, code);
+        Assert.Contains("synth-e2e-s0 (reused)", text);
+        Assert.Contains("synth-manpp-k4-balanced-dense-s0 (reused)", text);
+        Assert.Equal(before, new FileInfo(Path.Combine(outDir, "logs", "synth-e2e-s0.log")).Length);
         Directory.Delete(root, recursive: true);
     }
 }
