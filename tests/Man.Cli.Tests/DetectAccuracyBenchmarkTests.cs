@@ -67,6 +67,20 @@ public sealed class DetectAccuracyBenchmarkTests(ITestOutputHelper output)
         (code, stdout, stderr) = CliRunner.Run("bench", "detect-accuracy", "--sets", "synth,coco", "--pretrained", "none", "--out", outDir);
         Assert.NotEqual(0, code);
         Assert.Contains("--sets takes synth and/or raccoon (got 'coco')", (stdout + stderr).Replace("\n", "", StringComparison.Ordinal));
+
+        foreach (var (option, value, message) in new[]
+        {
+            ("--aux-head", "fpn", "Unknown auxiliary detection head 'fpn'"),
+            ("--milestones", "5,9", "Milestone 9 lies outside 1..8 (epochs)"),
+            ("--milestones", "5;7", "--milestones 5;7: '5;7' is not a whole number"),
+            ("--early-lr-scale", "-1", "--early-lr-scale must be a finite non-negative number (got -1)"),
+            ("--backbone", "resnet19", "resnet19"),
+        })
+        {
+            (code, stdout, stderr) = CliRunner.Run("bench", "detect-accuracy", "--sets", "synth", "--pretrained", "none", option, value, "--out", outDir);
+            Assert.NotEqual(0, code);
+            Assert.Contains(message, (stdout + stderr).Replace("\n", "", StringComparison.Ordinal));
+        }
         Assert.False(Directory.Exists(outDir));
         Directory.Delete(root, recursive: true);
     }
@@ -100,7 +114,7 @@ public sealed class DetectAccuracyBenchmarkTests(ITestOutputHelper output)
         WriteRun(Path.Combine(outDir, "raccoon-manpp-k4-balanced-rcnn-early2-s2"), "manpp", 2, "voc", 0.38, 0.78, null);
 
         var (code, stdout, stderr) = CliRunner.Run("bench", "detect-accuracy", "--data-root", root, "--pretrained", "none", "--seeds", "0,2",
-            "--raccoon-seeds", "2", "--aux-head", "rcnn", "--early-lr-scale", "2", "--epochs", "1", "--heldout-images", "5", "--jobs", "2", "--out", outDir);
+            "--raccoon-seeds", "2", "--aux-head", "rcnn", "--early-lr-scale", "2", "--epochs", "1", "--milestones", "1", "--heldout-images", "5", "--jobs", "2", "--out", outDir);
         output.WriteLine(stdout + stderr);
         Assert.Equal(0, code);
         Assert.Contains("synth-e2e-s0 (reused)", stdout);
@@ -133,7 +147,7 @@ public sealed class DetectAccuracyBenchmarkTests(ITestOutputHelper output)
         m["aux_head"] = "dense";
         File.WriteAllText(metrics, m.ToString());
         (code, stdout, stderr) = CliRunner.Run("bench", "detect-accuracy", "--data-root", root, "--pretrained", "none", "--seeds", "0,2",
-            "--raccoon-seeds", "2", "--aux-head", "rcnn", "--early-lr-scale", "2", "--epochs", "1", "--heldout-images", "5", "--jobs", "1", "--out", outDir);
+            "--raccoon-seeds", "2", "--aux-head", "rcnn", "--early-lr-scale", "2", "--epochs", "1", "--milestones", "1", "--heldout-images", "5", "--jobs", "1", "--out", outDir);
         output.WriteLine(stdout + stderr);
         Assert.NotEqual(0, code);
         string text = (stdout + stderr).Replace("\n", "", StringComparison.Ordinal);

@@ -3,7 +3,9 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Man.Local;
+using Man.Vision.Backbones.ResNets;
 using Man.Vision.Data.Synthetic;
+using Man.Vision.Detection.Training;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
 using Spectre.Console;
@@ -120,6 +122,11 @@ public static class DetectAccuracyBenchmark
         return [.. seeds];
     }
 
+    private static List<int> ParseMilestones(string text) =>
+        [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(p =>
+            int.TryParse(p, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v
+                : throw new ArgumentException($"--milestones {text}: '{p}' is not a whole number (give e.g. 5,7)."))];
+
     /// <summary>The command.</summary>
     public static Command Create()
     {
@@ -167,6 +174,14 @@ public static class DetectAccuracyBenchmark
             if (kk < 2) throw new ArgumentException($"--k {kk}: local learning needs at least 2 blocks.");
             if (jobCount < 1) throw new ArgumentException($"--jobs must be at least 1 (got {jobCount}).");
             if (epochCount < 1) throw new ArgumentException($"--epochs must be at least 1 (got {epochCount}).");
+            _ = ResNetFactory.Options(bb); // an unknown backbone names the valid ones
+            // The compared method's options as train detect checks them (head kind, milestones, early rate, method and K).
+            _ = new DetectionTrainOptions
+            {
+                Backbone = bb, Method = compared, K = kk, Split = r.GetValue(split)!, Epochs = epochCount, AuxHead = r.GetValue(auxHead)!,
+                EarlyLrScale = r.GetValue(earlyLr), Milestones = ParseMilestones(r.GetValue(milestones)!),
+                InitializeCopiesFromUnit = compared is LocalMethod.Man or LocalMethod.ManPlusPlus,
+            }.Validate();
             var seedsOf = new Dictionary<string, long[]>
             {
                 ["synth"] = ParseSeeds(r.GetValue(seeds)!, "--seeds"),
