@@ -49,7 +49,7 @@ public static class DetectCommands
         var clipGrad = CommonOptions.ClipGradNorm("detectron2's CLIP_GRADIENTS, type norm; none in torchvision");
         var initCopies = new Option<bool>("--init-copies-from-unit") { Description = "MAN/MAN++: start the LB and EMA copies from the (pretrained) weights of the unit they copy (default: fresh initialisation, as the reference code)." };
         var preciseBn = new Option<int>("--precise-bn") { Description = "Recompute the backbone's batch-norm statistics over N training batches before every evaluation (detectron2's PRECISE_BN; 0 = off, as torchvision).", DefaultValueFactory = _ => 0 };
-        var returned = new Option<string?>("--returned-layers") { Description = "ResNet stages feeding the FPN, as torchvision's returned_layers: 1,2,3,4 (c2..c5, the default) or 2,3,4 (c3..c5, RetinaNet's form; anchors 32..256 px)." };
+        var returned = new Option<string?>("--returned-layers") { Description = "ResNet stages feeding the FPN, as torchvision's returned_layers: 1,2,3,4 (c2..c5, the default), 2,3,4 (c3..c5, RetinaNet's form; anchors 32..256 px); the backbone ends with the last one (2,3 builds no layer4)." };
         var jitter = new Option<bool>("--jitter") { Description = "Photometric jitter in training (off in torchvision's reference)." };
         var noFlip = new Option<bool>("--no-flip") { Description = "No horizontal flips in training." };
         var seed = new Option<long>("--seed") { DefaultValueFactory = _ => 0 };

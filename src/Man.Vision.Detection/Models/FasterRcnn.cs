@@ -46,14 +46,32 @@ public static class FasterRcnn
     {
         if (trainableBackboneLayers is < 0 or > 5)
             throw new ArgumentOutOfRangeException(nameof(trainableBackboneLayers), trainableBackboneLayers, "Trainable backbone layers must be in 0..5.");
-        var resnet = ResNetFactory.Create(architecture, numClasses: 0, norm: frozenBatchNorm ? NormKind.FrozenBatchNorm : NormKind.BatchNorm);
-        if (resnet.FeatureMaps.Count != 4)
-            throw new ArgumentException($"'{architecture}' has {resnet.FeatureMaps.Count} stages; the FPN detector needs an ImageNet ResNet with 4.", nameof(architecture));
+        foreach (int l in returnedLayers ?? [])
+            if (l is < 1 or > 4) throw new ArgumentOutOfRangeException(nameof(returnedLayers), l, "Returned layers must lie in 1..4.");
+        var resnet = CreateResNetBody(architecture, frozenBatchNorm ? NormKind.FrozenBatchNorm : NormKind.BatchNorm,
+            returnedLayers is { Count: > 0 } ? returnedLayers.Max() : 4);
         // detectron2's FREEZE_AT: 5 − trainable stages (stem = 1, layer1 = 2, …).
         FineTuner.FreezeAt(resnet, 5 - trainableBackboneLayers);
         var maps = resnet.FeatureMaps;
-        var names = returnedLayers?.Select(l => l >= 1 && l <= maps.Count ? maps[l - 1].Name
-            : throw new ArgumentOutOfRangeException(nameof(returnedLayers), l, $"Returned layers must lie in 1..{maps.Count}.")).ToArray();
+        var names = returnedLayers?.Select(l => maps[l - 1].Name).ToArray();
         return Create(options, BackboneWithFpn.FromFeatureBackbone(resnet, 256, names));
+    }
+
+    /// <summary>
+    /// The body of a ResNet-FPN detector: <paramref name="architecture"/> (an ImageNet ResNet with 4 stages) without
+    /// classifier, kept up to stage <paramref name="stages"/> — torchvision's <c>IntermediateLayerGetter</c> drops the
+    /// stages after the last returned layer, so returned layers [2, 3] build no layer4 (its pretrained weights then load
+    /// as unexpected keys).
+    /// </summary>
+    /// <exception cref="ArgumentException">Not a 4-stage ResNet, or <paramref name="stages"/> outside 1..4.</exception>
+    public static ResNet CreateResNetBody(string architecture, NormKind norm, int stages = 4)
+    {
+        var preset = ResNetFactory.Options(architecture);
+        if (preset.Layers.Length != 4)
+            throw new ArgumentException($"'{architecture}' has {preset.Layers.Length} stages; the FPN detector needs an ImageNet ResNet with 4.", nameof(architecture));
+        if (stages is < 1 or > 4) throw new ArgumentOutOfRangeException(nameof(stages), stages, "A ResNet-FPN body keeps 1..4 stages.");
+        return stages == 4
+            ? ResNetFactory.Create(architecture, numClasses: 0, norm: norm)
+            : ResNetFactory.Create(architecture, o => o with { NumClasses = 0, Norm = norm, Layers = o.Layers[..stages], StageWidths = o.StageWidths[..stages] });
     }
 }

@@ -56,9 +56,7 @@ public sealed class DetectionModel : IDisposable
     {
         config.Validate();
         torch.manual_seed(seed);
-        var network = ResNetFactory.Create(config.Backbone, numClasses: 0, norm: config.FrozenBatchNorm ? NormKind.FrozenBatchNorm : NormKind.BatchNorm);
-        if (network.FeatureMaps.Count != 4)
-            throw new ArgumentException($"'{config.Backbone}' has {network.FeatureMaps.Count} stages; the FPN detector needs an ImageNet ResNet with 4.");
+        var network = FasterRcnn.CreateResNetBody(config.Backbone, config.FrozenBatchNorm ? NormKind.FrozenBatchNorm : NormKind.BatchNorm, config.BodyStages);
         LoadReport? report = null;
         if (pretrained is not null) report = PretrainedWeights.Load(network, pretrained);
         FineTuner.FreezeAt(network, 5 - config.TrainableLayers);

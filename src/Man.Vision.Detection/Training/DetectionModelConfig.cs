@@ -30,6 +30,7 @@ namespace Man.Vision.Detection.Training;
 /// <param name="ReturnedLayers">
 /// The ResNet stages feeding the FPN (torchvision's <c>returned_layers</c>; null for [1, 2, 3, 4], c2..c5). [2, 3, 4] builds
 /// the FPN over c3..c5 as RetinaNet does; the anchors then start at 32 px on the finest level (see <see cref="AnchorSizes"/>).
+/// The backbone ends with the last returned stage (<see cref="BodyStages"/>).
 /// </param>
 public sealed record DetectionModelConfig(string Backbone, LocalMethod Method, int K, string Split, IReadOnlyList<string> Classes,
     IReadOnlyList<int> CategoryIds, int MinSize, int MaxSize, int TrainableLayers, bool FrozenBatchNorm, double EmaMomentum = 0.995,
@@ -42,6 +43,9 @@ public sealed record DetectionModelConfig(string Backbone, LocalMethod Method, i
     /// <summary>The stages feeding the FPN (<see cref="ReturnedLayers"/> or <see cref="AllLayers"/>).</summary>
     public IReadOnlyList<int> FpnLayers => ReturnedLayers ?? AllLayers;
 
+    /// <summary>The ResNet stages the backbone keeps: up to the last returned one (4 by default).</summary>
+    public int BodyStages => FpnLayers[^1];
+
     /// <summary>
     /// One anchor size per FPN level (the returned stages plus "pool"), doubling from 32 px on the finest level:
     /// torchvision's 32, 64, 128, 256, 512 for c2..c5; 32, 64, 128, 256 for c3..c5 (4 × stride on P3, as RetinaNet).
@@ -49,8 +53,11 @@ public sealed record DetectionModelConfig(string Backbone, LocalMethod Method, i
     public IReadOnlyList<IReadOnlyList<double>> AnchorSizes =>
         Enumerable.Range(0, FpnLayers.Count + 1).Select(i => (IReadOnlyList<double>)[32.0 * (1 << i)]).ToArray();
 
-    /// <summary>Checks a list of returned stages: increasing, within 1..4, ending with 4 (layer4 feeds the top of the FPN).</summary>
-    /// <exception cref="ArgumentException">The list is empty, out of range, not increasing or misses 4.</exception>
+    /// <summary>
+    /// Checks a list of returned stages: increasing, within 1..4. The backbone ends with the last of them, as torchvision's
+    /// <c>IntermediateLayerGetter</c> drops the stages after the last returned one ([2, 3] builds no layer4).
+    /// </summary>
+    /// <exception cref="ArgumentException">The list is empty, out of range or not increasing.</exception>
     public static IReadOnlyList<int> CheckReturnedLayers(IReadOnlyList<int> layers)
     {
         string text = string.Join(",", layers);
@@ -58,8 +65,6 @@ public sealed record DetectionModelConfig(string Backbone, LocalMethod Method, i
             throw new ArgumentException($"Returned layers [{text}] must name ResNet stages 1..4 (layer1..layer4), e.g. 1,2,3,4 (c2..c5) or 2,3,4 (c3..c5).");
         for (int i = 1; i < layers.Count; i++)
             if (layers[i] <= layers[i - 1]) throw new ArgumentException($"Returned layers [{text}] must increase.");
-        if (layers[^1] != 4)
-            throw new ArgumentException($"Returned layers [{text}] must end with 4: layer4 is the last unit the engine trains and feeds the top of the FPN.");
         return layers;
     }
 

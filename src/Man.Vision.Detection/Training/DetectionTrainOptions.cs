@@ -127,7 +127,8 @@ public sealed record DetectionTrainOptions
 
     /// <summary>
     /// The ResNet stages feeding the FPN (torchvision's <c>returned_layers</c>, <c>--returned-layers</c>); null for all of
-    /// them, c2..c5. [2, 3, 4] builds the FPN over c3..c5 (RetinaNet's form), with anchors of 32..256 px on its four levels.
+    /// them, c2..c5. [2, 3, 4] builds the FPN over c3..c5 (RetinaNet's form), with anchors of 32..256 px on its four levels;
+    /// the backbone ends with the last returned stage ([2, 3] builds no layer4).
     /// </summary>
     public IReadOnlyList<int>? ReturnedLayers { get; init; }
 

@@ -26,6 +26,36 @@ public sealed class ResNetFpnTests
     }
 
     [Fact]
+    public void ReturnedLayersEndingBeforeLayer4BuildNoLayer4AsTorchvision()
+    {
+        using var scope = NewDisposeScope();
+        // torchvision: _resnet_fpn_extractor(resnet18(norm_layer=FrozenBatchNorm2d), 3, returned_layers=[2, 3]) in a
+        // FasterRCNN with 3 anchor levels and RoIAlign over "0", "1".
+        var fx = Fixture.Load("fasterrcnn_resnet18_fpn_c3c4_keys.json");
+        var options = new FasterRcnnOptions
+        {
+            NumClasses = 3,
+            Rpn = new RpnOptions { AnchorSizes = [[32], [64], [128]] },
+            RoiHeads = new RoiHeadsOptions { FeatureNames = ["0", "1"] },
+        };
+        var model = FasterRcnn.CreateResNetFpn(options, "resnet18", returnedLayers: [2, 3]);
+        var expected = fx["keys"]!.Children()
+            .ToDictionary(e => e[0]!.Value<string>()!, e => e[1]!.Children().Select(x => x.Value<long>()).ToArray());
+        var actual = model.state_dict();
+        Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
+        foreach (var (k, shape) in expected) Assert.True(shape.SequenceEqual(actual[k].shape), $"{k}: [{string.Join(", ", actual[k].shape)}]");
+        var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => p.name).Order();
+        Assert.Equal(fx["trainable"]!.Children().Select(e => e.Value<string>()!).Order(), trainable);
+        model.eval();
+        using (no_grad())
+        {
+            var maps = model.Backbone.forward(rand(1, 3, 64, 96));
+            Assert.Equal(fx["maps"]!.Children().Select(e => e[0]!.Value<string>()!), maps.Keys);
+            Assert.Equal(fx["maps"]!.Children().Select(e => e[1]!.Children().Select(x => x.Value<long>()).ToArray()), maps.Values.Select(m => m.shape));
+        }
+    }
+
+    [Fact]
     public void ResNet18FpnTrainsAndPredictsOnSmallImages()
     {
         using var scope = NewDisposeScope();

@@ -127,6 +127,50 @@ public sealed class DetectionModelTests
     }
 
     [Fact]
+    public void AnFpnOverC2ToC4KeepsNoLayer4AndTrainsLocallyOverTheRemainingUnits()
+    {
+        var config = Config(trainable: 5, frozen: false) with { Method = LocalMethod.ManPlusPlus, K = 3, Split = "uniform", ReturnedLayers = [1, 2, 3] };
+        using var model = DetectionModel.Create(config, seed: 0);
+        // resnet18 without layer4: stem, layer1 (1-2), layer2 (3-4), layer3 (5-6).
+        Assert.Equal(7, model.Network.Count);
+        Assert.Equal(3, model.Network.StageCount);
+        Assert.Equal([2, 4, 6], model.Task.Head.Taps.Select(t => t.UnitIndex));
+        Assert.Equal([4L, 8, 16], model.Task.Head.Taps.Select(t => t.Stride));
+        Assert.Equal([64L, 128, 256], model.Task.Head.Fpn.InChannels);
+        Assert.Equal([[32.0], [64.0], [128.0], [256.0]], model.Detector.Rpn.Options.AnchorSizes.Select(l => l.ToArray()));
+        Assert.Equal(3, model.Learner.Plan.Starts.Count);
+        Assert.Equal(7, model.Learner.Plan.UnitCount);
+        Assert.DoesNotContain(model.Detector.state_dict().Keys, k => k.Contains("layer4", StringComparison.Ordinal));
+        Assert.Contains("backbone.body.layer3.1.conv2.weight", model.Detector.state_dict().Keys);
+
+        using (var scope = NewDisposeScope())
+        using (no_grad())
+        {
+            model.Detector.eval();
+            var maps = model.Detector.Backbone.forward(zeros(1, 3, 64, 96));
+            Assert.Equal(["0", "1", "2", "pool"], maps.Keys);
+            Assert.Equal([[1L, 256, 16, 24], [1, 256, 8, 12], [1, 256, 4, 6], [1, 256, 2, 3]], maps.Values.Select(m => m.shape));
+        }
+
+        // The checkpoint rebuilds the truncated body.
+        string path = Path.Combine(Path.GetTempPath(), $"man-det-meta-c234-{Environment.ProcessId}-{Guid.NewGuid():N}.ckpt");
+        using (var trainer = new LocalTrainer<Man.Vision.Detection.LocalLearning.DetectionTargets>(model.Learner, new TrainerOptions()))
+            trainer.Save(path, config.ToMeta());
+        using (var loaded = DetectionModel.Load(path))
+        {
+            Assert.Equal(7, loaded.Network.Count);
+            var a = model.Learner.state_dict();
+            Assert.Equal(a.Keys.Order(), loaded.Learner.state_dict().Keys.Order());
+            foreach (var (name, t) in loaded.Learner.state_dict()) Assert.True(t.equal(a[name]).all().item<bool>(), name);
+        }
+        File.Delete(path);
+
+        // The stages split has one block per remaining stage at most.
+        var e = Assert.Throws<ArgumentException>(() => DetectionModel.Create(config with { K = 4, Split = "stages" }, seed: 0));
+        Assert.Contains("at most 3 blocks", e.Message);
+    }
+
+    [Fact]
     public void ReturnedLayersAreStoredInTheCheckpointAndOldCheckpointsMeanC2ToC5()
     {
         var config = Config(trainable: 5, frozen: false) with { ReturnedLayers = [2, 3, 4] };
@@ -154,7 +198,7 @@ public sealed class DetectionModelTests
     }
 
     [Theory]
-    [InlineData("2,3", "must end with 4")]
+    [InlineData("3,3", "must increase")]
     [InlineData("3,2,4", "must increase")]
     [InlineData("0,4", "stages 1..4")]
     [InlineData("2,5", "stages 1..4")]
