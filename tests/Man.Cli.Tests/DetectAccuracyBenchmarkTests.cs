@@ -93,7 +93,7 @@ public sealed class DetectAccuracyBenchmarkTests(ITestOutputHelper output)
         File.WriteAllText(Path.Combine(dir, "metrics.json"), new JObject
         {
             ["task"] = "detect", ["method"] = method, ["k"] = method == "e2e" ? 1 : 4, ["seed"] = seed, ["data_kind"] = dataKind,
-            ["backbone"] = "resnet18", ["pretrained"] = null, ["aux_head"] = method == "e2e" ? "dense" : "rcnn", ["early_lr_scale"] = method == "e2e" ? 1.0 : 2.0,
+            ["backbone"] = "resnet18", ["lr"] = 0.01, ["pretrained"] = null, ["aux_head"] = method == "e2e" ? "dense" : "rcnn", ["early_lr_scale"] = method == "e2e" ? 1.0 : 2.0,
             ["epochs_planned"] = 1, ["epochs"] = new JArray(epoch),
         }.ToString());
         if (heldOut is double h) File.WriteAllText(Path.Combine(dir, DetectAccuracyBenchmark.HeldOutFile), new JObject { ["AP"] = h }.ToString());

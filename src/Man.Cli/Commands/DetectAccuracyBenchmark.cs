@@ -148,6 +148,7 @@ public static class DetectAccuracyBenchmark
         var earlyLr = new Option<double>("--early-lr-scale") { DefaultValueFactory = _ => 1.0 };
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 8 };
         var milestones = new Option<string>("--milestones") { DefaultValueFactory = _ => "5,7" };
+        var lr = new Option<double>("--lr") { Description = "Base learning rate of every run (batch 4).", DefaultValueFactory = _ => 0.01 };
         var synthImages = new Option<int>("--synth-images") { Description = "Images of the synthetic training set (train + val).", DefaultValueFactory = _ => 300 };
         var heldoutImages = new Option<int>("--heldout-images") { Description = "Images rendered for the held-out set (its 80 % train part is evaluated).", DefaultValueFactory = _ => 375 };
         var heldoutSeed = new Option<int>("--heldout-seed") { Description = "Renderer seed of the held-out set (the training set uses 0).", DefaultValueFactory = _ => 7 };
@@ -158,7 +159,7 @@ public static class DetectAccuracyBenchmark
         var outDir = new Option<string>("--out") { Description = "Folder of the runs, logs and detect-accuracy.json (use another one for another pretraining or schedule).", DefaultValueFactory = _ => Path.Combine("runs", "detect-accuracy") };
         var cmd = new Command("detect-accuracy", "e2e against MAN++ K = 4 (or another method) on one detection schedule over several seeds: synthetic val, synthetic held out and raccoon-voc, paired by seed.")
         {
-            dataRoot, sets, seeds, raccoonSeeds, pretrained, pretrainEpochs, backbone, method, k, split, auxHead, earlyLr, epochs, milestones,
+            dataRoot, sets, seeds, raccoonSeeds, pretrained, pretrainEpochs, backbone, method, k, split, auxHead, earlyLr, epochs, milestones, lr,
             synthImages, heldoutImages, heldoutSeed, maxBatches, evalImages, jobs, threads, outDir,
         };
         cmd.SetAction(r => CliErrors.Run(() =>
@@ -179,7 +180,7 @@ public static class DetectAccuracyBenchmark
             _ = new DetectionTrainOptions
             {
                 Backbone = bb, Method = compared, K = kk, Split = r.GetValue(split)!, Epochs = epochCount, AuxHead = r.GetValue(auxHead)!,
-                EarlyLrScale = r.GetValue(earlyLr), Milestones = ParseMilestones(r.GetValue(milestones)!),
+                EarlyLrScale = r.GetValue(earlyLr), Milestones = ParseMilestones(r.GetValue(milestones)!), LearningRate = r.GetValue(lr),
                 InitializeCopiesFromUnit = compared is LocalMethod.Man or LocalMethod.ManPlusPlus,
             }.Validate();
             var seedsOf = new Dictionary<string, long[]>
@@ -246,7 +247,7 @@ public static class DetectAccuracyBenchmark
                 {
                     "train", "detect", "--data", spec.Set == "synth" ? "synth" : "voc:" + raccoon, "--synth-images", r.GetValue(synthImages).ToString(inv),
                     "--backbone", bb, "--method", spec.Method, "--k", local ? kk.ToString(inv) : "1",
-                    "--epochs", epochCount.ToString(inv), "--milestones", r.GetValue(milestones)!, "--batch-size", "4", "--lr", "0.01", "--warmup-iters", "50",
+                    "--epochs", epochCount.ToString(inv), "--milestones", r.GetValue(milestones)!, "--batch-size", "4", "--lr", r.GetValue(lr).ToString("R", inv), "--warmup-iters", "50",
                     "--min-size", "192", "--max-size", "256", "--roi-samples", "128", "--rpn-post-nms-train", "1000", "--rpn-post-nms-test", "300",
                     "--seed", spec.Seed.ToString(inv), "--max-batches", mb, "--max-eval-images", ev, "--threads", thr, "--out", Path.Combine(outRoot, spec.Name),
                 };
@@ -267,7 +268,7 @@ public static class DetectAccuracyBenchmark
                 bool local = spec.Method != "e2e";
                 var e = new Dictionary<string, JToken?>
                 {
-                    ["method"] = spec.Method, ["k"] = local ? kk : 1, ["seed"] = spec.Seed, ["backbone"] = bb,
+                    ["method"] = spec.Method, ["k"] = local ? kk : 1, ["seed"] = spec.Seed, ["backbone"] = bb, ["lr"] = r.GetValue(lr),
                     ["pretrained"] = pre == "none" ? JValue.CreateNull() : pre,
                 };
                 if (local)
@@ -341,7 +342,7 @@ public static class DetectAccuracyBenchmark
             var doc = new JObject
             {
                 ["compared"] = label, ["backbone"] = bb, ["method"] = compared.Name(), ["k"] = kk, ["split"] = r.GetValue(split), ["aux_head"] = r.GetValue(auxHead),
-                ["early_lr_scale"] = r.GetValue(earlyLr), ["epochs"] = epochCount, ["milestones"] = r.GetValue(milestones), ["pretrained"] = pre,
+                ["early_lr_scale"] = r.GetValue(earlyLr), ["lr"] = r.GetValue(lr), ["epochs"] = epochCount, ["milestones"] = r.GetValue(milestones), ["pretrained"] = pre,
                 ["max_batches"] = r.GetValue(maxBatches), ["eval_images"] = r.GetValue(evalImages),
                 ["rows"] = new JArray(rows.Select(ToJson)),
             };
