@@ -1,3 +1,4 @@
+using Man.Testing;
 using System.Diagnostics;
 using Man.Cli.Commands;
 using Newtonsoft.Json.Linq;
@@ -47,8 +48,7 @@ public sealed class DetectAccuracyBenchmarkTests(ITestOutputHelper output)
     [Fact]
     public void Missing_data_and_a_method_without_local_learning_are_refused_before_any_run()
     {
-        string root = Path.Combine(Path.GetTempPath(), $"man-dacc-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(root);
+        using var root = new TempDir("man-dacc");
         string outDir = Path.Combine(root, "runs");
         var (code, stdout, stderr) = CliRunner.Run("bench", "detect-accuracy", "--data-root", root, "--pretrained", "none", "--out", outDir);
         output.WriteLine(stdout + stderr);
@@ -82,7 +82,6 @@ public sealed class DetectAccuracyBenchmarkTests(ITestOutputHelper output)
             Assert.Contains(message, (stdout + stderr).Replace("\n", "", StringComparison.Ordinal));
         }
         Assert.False(Directory.Exists(outDir));
-        Directory.Delete(root, recursive: true);
     }
 
     private static void WriteRun(string dir, string method, long seed, string dataKind, double coco, double? voc, double? heldOut)
@@ -102,7 +101,7 @@ public sealed class DetectAccuracyBenchmarkTests(ITestOutputHelper output)
     [Fact]
     public void Finished_runs_are_reused_and_their_values_paired_in_the_table_and_the_json()
     {
-        string root = Path.Combine(Path.GetTempPath(), $"man-dacc-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        using var root = new TempDir("man-dacc");
         Directory.CreateDirectory(Path.Combine(root, "raccoon-voc"));
         string outDir = Path.Combine(root, "runs");
         // Finished runs under the names the benchmark gives them: synthetic seeds 0 and 2, raccoon-voc seed 2.
@@ -153,7 +152,6 @@ public sealed class DetectAccuracyBenchmarkTests(ITestOutputHelper output)
         string text = (stdout + stderr).Replace("\n", "", StringComparison.Ordinal);
         Assert.Contains("was trained with aux_head = \"dense\", this benchmark asks for \"rcnn\"", text);
         Assert.Contains("1 of 6 runs failed", text);
-        Directory.Delete(root, recursive: true);
     }
 
     /// <summary>Runs the built CLI as its own process (children of the benchmark are started from it, as a user's are).</summary>
@@ -176,7 +174,7 @@ public sealed class DetectAccuracyBenchmarkTests(ITestOutputHelper output)
     [Fact]
     public async Task Trainings_run_as_child_processes_side_by_side_and_a_second_call_reuses_them()
     {
-        string root = Path.Combine(Path.GetTempPath(), $"man-dacc-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        using var root = new TempDir("man-dacc");
         string outDir = Path.Combine(root, "runs"), cache = Path.Combine(root, "cache");
         string[] args = ["bench", "detect-accuracy", "--sets", "synth", "--seeds", "0", "--pretrained", "none", "--epochs", "1", "--milestones", "1",
             "--max-batches", "1", "--eval-images", "2", "--synth-images", "10", "--heldout-images", "6", "--jobs", "2", "--threads", "1", "--out", outDir];
@@ -207,6 +205,5 @@ public sealed class DetectAccuracyBenchmarkTests(ITestOutputHelper output)
         Assert.Contains("synth-e2e-s0 (reused)", text);
         Assert.Contains("synth-manpp-k4-balanced-dense-s0 (reused)", text);
         Assert.Equal(before, new FileInfo(Path.Combine(outDir, "logs", "synth-e2e-s0.log")).Length);
-        Directory.Delete(root, recursive: true);
     }
 }

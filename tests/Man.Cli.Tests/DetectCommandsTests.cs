@@ -14,12 +14,6 @@ public sealed class DetectCommandsTests(ITestOutputHelper output)
         return (code, stdout, stderr.Replace("\r", "").Replace("\n", ""));
     }
 
-    private static string TempDir(string name)
-    {
-        string dir = Path.Combine(Path.GetTempPath(), $"man-cli-detect-{name}-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(dir);
-        return dir;
-    }
 
     [SharedDataFact]
     public void EvalDetectOnAFileWritesPycocotoolsTwelveNumbers()
@@ -27,7 +21,7 @@ public sealed class DetectCommandsTests(ITestOutputHelper output)
         string gt = SharedData.Path("tiny-coco/instances_train2017_small.json");
         string dets = SharedData.Fixture("cocoeval/detections.json");
         var expected = JObject.Parse(File.ReadAllText(SharedData.Fixture("cocoeval/expected_stats.json")));
-        string dir = TempDir("gt");
+        using var dir = new TempDir("man-cli-detect-gt");
         string json = Path.Combine(dir, "stats.json");
         var (code, stdout, stderr) = Run("eval", "detect", "--gt", gt, "--dets", dets, "--json", json);
         output.WriteLine(stdout + stderr);
@@ -37,14 +31,13 @@ public sealed class DetectCommandsTests(ITestOutputHelper output)
         string[] keys = ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"];
         Assert.Equal(keys, stats.Properties().Select(p => p.Name));
         foreach (var key in keys) Assert.Equal(expected.Value<double>(key), stats.Value<double>(key), 12);
-        Directory.Delete(dir, recursive: true);
     }
 
     [SharedDataFact]
     public void ABadDetectionsFileFailsWithTheFileNamed()
     {
         string gt = SharedData.Path("tiny-coco/instances_train2017_small.json");
-        string dir = TempDir("bad");
+        using var dir = new TempDir("man-cli-detect-bad");
         string unknownImage = Path.Combine(dir, "unknown-image.json");
         File.WriteAllText(unknownImage, """[{"image_id": 987654321, "category_id": 1, "bbox": [10, 10, 20, 20], "score": 0.9}]""");
         var (code, _, stderr) = Run("eval", "detect", "--gt", gt, "--dets", unknownImage);
@@ -64,13 +57,12 @@ public sealed class DetectCommandsTests(ITestOutputHelper output)
         (code, _, stderr) = Run("eval", "detect", "--gt", gt, "--dets", Path.Combine(dir, "missing.json"));
         Assert.NotEqual(0, code);
         Assert.Contains("missing.json", stderr);
-        Directory.Delete(dir, recursive: true);
     }
 
     [Fact]
     public void TrainEvalAndPredictDetectRunEndToEnd()
     {
-        string dir = TempDir("e2e");
+        using var dir = new TempDir("man-cli-detect-e2e");
         string cache = Path.Combine(dir, "cache");
         string run = Path.Combine(dir, "run");
         string[] small = ["--threads", "1", "--workers", "1", "--synth-images", "12", "--cache-dir", cache];
@@ -121,13 +113,12 @@ public sealed class DetectCommandsTests(ITestOutputHelper output)
             long id = long.Parse(Path.GetFileNameWithoutExtension(f));
             if (dets.Any(d => d.Value<long>("image_id") == id)) Assert.NotEqual(original.Pixels, drawn.Pixels);
         }
-        Directory.Delete(dir, recursive: true);
     }
 
     [Fact]
     public void FrozenBatchNormAnFpnOverC3ToC5AndClippingAreKeptInTheRunAndEvaluationRepeatsIt()
     {
-        string dir = TempDir("frozen");
+        using var dir = new TempDir("man-cli-detect-frozen");
         string run = Path.Combine(dir, "run");
         string[] small = ["--threads", "1", "--workers", "1", "--synth-images", "8", "--cache-dir", Path.Combine(dir, "cache")];
         var (code, stdout, stderr) = Run([
@@ -165,13 +156,12 @@ public sealed class DetectCommandsTests(ITestOutputHelper output)
             Assert.NotEqual(0, code);
             Assert.Contains("--clip-grad-norm must be a positive finite norm (got 0)", stderr);
         }
-        Directory.Delete(dir, recursive: true);
     }
 
     [Fact]
     public void PreciseBatchNormRunsBeforeEveryEvaluationAndEvalRepeatsItOnTheCheckpoint()
     {
-        string dir = TempDir("precise-bn");
+        using var dir = new TempDir("man-cli-detect-precise-bn");
         string run = Path.Combine(dir, "run");
         string[] small = ["--threads", "1", "--workers", "1", "--synth-images", "12", "--cache-dir", Path.Combine(dir, "cache")];
         var (code, stdout, stderr) = Run([
@@ -204,7 +194,6 @@ public sealed class DetectCommandsTests(ITestOutputHelper output)
         (code, _, stderr) = Run(["eval", "detect", "--gt", "a.json", "--dets", "b.json", "--precise-bn", "3"]);
         Assert.NotEqual(0, code);
         Assert.Contains("a detections file has none", stderr);
-        Directory.Delete(dir, recursive: true);
     }
 
     [Fact]

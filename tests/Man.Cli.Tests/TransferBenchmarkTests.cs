@@ -1,3 +1,4 @@
+using Man.Testing;
 using Xunit.Abstractions;
 
 namespace Man.Cli.Tests;
@@ -7,8 +8,7 @@ public sealed class TransferBenchmarkTests(ITestOutputHelper output)
     [Fact]
     public void AMissingDataSetIsNamedBeforeAnyTrainingStarts()
     {
-        string root = Path.Combine(Path.GetTempPath(), $"man-transfer-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(root);
+        using var root = new TempDir("man-transfer");
         File.WriteAllBytes(Path.Combine(root, "cifar10-jpeg.tar.gz"), [0x1f, 0x8b]);
         Directory.CreateDirectory(Path.Combine(root, "raccoon-voc"));
         string outDir = Path.Combine(root, "runs");
@@ -23,6 +23,5 @@ public sealed class TransferBenchmarkTests(ITestOutputHelper output)
         (code, stdout, stderr) = CliRunner.Run("bench", "transfer", "--data-root", root, "--tasks", "detect,classify", "--out", outDir);
         Assert.NotEqual(0, code);
         Assert.Contains("--tasks takes detect and/or segment (got 'classify')", (stdout + stderr).Replace("\n", "", StringComparison.Ordinal));
-        Directory.Delete(root, recursive: true);
     }
 }

@@ -13,11 +13,15 @@ public static class PretrainedWeights
     /// <summary>
     /// Loads <paramref name="path"/> into <paramref name="model"/> and returns the report. The classifier
     /// (<c>fc.*</c>) is skipped unless <paramref name="includeClassifier"/>; <paramref name="strict"/> fails on
-    /// any missing, unexpected or mismatched key.
+    /// any missing, unexpected or mismatched key. Names starting with one of <paramref name="unusedPrefixes"/> (parts of
+    /// the source network the model leaves out, e.g. <c>layer4.</c> of a body that ends at layer3) are skipped as the
+    /// classifier is: neither loaded nor reported unexpected.
     /// </summary>
-    public static LoadReport Load(nn.Module model, string path, bool strict = false, bool includeClassifier = false)
+    public static LoadReport Load(nn.Module model, string path, bool strict = false, bool includeClassifier = false,
+                                  IReadOnlyList<string>? unusedPrefixes = null)
     {
         var options = (includeClassifier ? new WeightLoadOptions() : WeightLoadOptions.BackboneOnly) with { Strict = strict };
+        if (unusedPrefixes is { Count: > 0 }) options = options with { ExcludePrefixes = [.. options.ExcludePrefixes, .. unusedPrefixes] };
         if (!IsManCheckpoint(path)) return WeightLoader.Load(model, path, options);
         var all = CheckpointFile.ReadTensors(path);
         try

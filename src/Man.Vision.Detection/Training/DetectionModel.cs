@@ -58,7 +58,10 @@ public sealed class DetectionModel : IDisposable
         torch.manual_seed(seed);
         var network = FasterRcnn.CreateResNetBody(config.Backbone, config.FrozenBatchNorm ? NormKind.FrozenBatchNorm : NormKind.BatchNorm, config.BodyStages);
         LoadReport? report = null;
-        if (pretrained is not null) report = PretrainedWeights.Load(network, pretrained);
+        // A body that ends before layer4 leaves the later stages of the pretrained network unused, as torchvision's
+        // IntermediateLayerGetter drops them after loading: skipped, not unexpected.
+        if (pretrained is not null)
+            report = PretrainedWeights.Load(network, pretrained, unusedPrefixes: [.. Enumerable.Range(config.BodyStages + 1, 4 - config.BodyStages).Select(s => $"layer{s}.")]);
         FineTuner.FreezeAt(network, 5 - config.TrainableLayers);
         if (device is not null) network.to(device);
         var plan = MakePlan(network, config);

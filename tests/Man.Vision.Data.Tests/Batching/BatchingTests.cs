@@ -6,7 +6,6 @@ using Man.Vision.Data.Loading;
 using Man.Vision.Data.Records;
 using Man.Vision.Data.Segmentation;
 using Man.Vision.Data.Synthetic;
-using Man.Vision.Data.Tests.Images;
 using TorchSharp;
 using static TorchSharp.torch;
 

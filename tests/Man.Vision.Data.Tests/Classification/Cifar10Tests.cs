@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Man.Testing;
 using Man.Vision.Data.Classification;
 using Man.Vision.Data.Diagnostics;
-using Man.Vision.Data.Tests.Images;
 using Xunit.Abstractions;
 
 namespace Man.Vision.Data.Tests.Classification;

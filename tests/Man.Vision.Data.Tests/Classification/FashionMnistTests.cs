@@ -1,8 +1,8 @@
+using Man.Testing;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using Man.Vision.Data.Classification;
 using Man.Vision.Data.Diagnostics;
-using Man.Vision.Data.Tests.Images;
 
 namespace Man.Vision.Data.Tests.Classification;
 

@@ -1,7 +1,7 @@
+using Man.Testing;
 using Man.Vision.Data.Classification;
 using Man.Vision.Data.Diagnostics;
 using Man.Vision.Data.Images;
-using Man.Vision.Data.Tests.Images;
 
 namespace Man.Vision.Data.Tests.Classification;
 

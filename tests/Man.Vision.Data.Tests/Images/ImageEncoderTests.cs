@@ -1,3 +1,4 @@
+using Man.Testing;
 using Man.Vision.Data.Images;
 using TorchSharp;
 using static TorchSharp.torch;

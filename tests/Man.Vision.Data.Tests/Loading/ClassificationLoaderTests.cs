@@ -4,7 +4,6 @@ using Man.Vision.Data.Diagnostics;
 using Man.Vision.Data.Images;
 using Man.Vision.Data.Loading;
 using Man.Vision.Data.Tests.Classification;
-using Man.Vision.Data.Tests.Images;
 using Man.Vision.Data.Transforms;
 using Man.Vision.Data.Tests.Transforms;
 using TorchSharp;

@@ -1,8 +1,8 @@
+using Man.Testing;
 using Man.Vision.Data.Diagnostics;
 using Man.Vision.Data.DetectionTransforms;
 using Man.Vision.Data.Images;
 using Man.Vision.Data.Segmentation;
-using Man.Vision.Data.Tests.Images;
 
 namespace Man.Vision.Data.Tests.Segmentation;
 

@@ -4,7 +4,6 @@ using Man.Vision.Data.Images;
 using Man.Vision.Data.Segmentation;
 using Man.Vision.Data.Stats;
 using Man.Vision.Data.Synthetic;
-using Man.Vision.Data.Tests.Images;
 using Man.Vision.Data.Voc;
 
 namespace Man.Vision.Data.Tests.Stats;

@@ -1,9 +1,9 @@
+using Man.Testing;
 using Man.Vision.Data.Coco;
 using Man.Vision.Data.Images;
 using Man.Vision.Data.Records;
 using Man.Vision.Data.Segmentation;
 using Man.Vision.Data.Synthetic;
-using Man.Vision.Data.Tests.Images;
 using Man.Vision.Data.Voc;
 
 namespace Man.Vision.Data.Tests.Synthetic;

@@ -1,7 +1,7 @@
+using Man.Testing;
 using Man.Vision.Data.Diagnostics;
 using Man.Vision.Data.DetectionTransforms;
 using Man.Vision.Data.Images;
-using Man.Vision.Data.Tests.Images;
 using Man.Vision.Data.Voc;
 
 namespace Man.Vision.Data.Tests.Voc;

@@ -1,3 +1,4 @@
+using Man.Testing;
 using Man.Local;
 using Man.Local.Training;
 using Man.Vision.Backbones.Norm;
@@ -16,8 +17,7 @@ public sealed class DetectionModelTests
     [Fact]
     public void PretrainedWeightsAreLoadedAndTheEarlyStagesFrozen()
     {
-        string dir = Path.Combine(Path.GetTempPath(), $"man-det-pretrained-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(dir);
+        using var dir = new TempDir("man-det-pretrained");
         string weights = Path.Combine(dir, "resnet18.safetensors");
         TorchSharp.torch.manual_seed(123);
         using (var source = ResNetFactory.Create("resnet18"))
@@ -38,7 +38,31 @@ public sealed class DetectionModelTests
             kv => Assert.False(kv.Value.requires_grad, kv.Key));
         Assert.All(loaded.Where(kv => kv.Key.StartsWith("layer2.", StringComparison.Ordinal) || kv.Key.StartsWith("layer4.", StringComparison.Ordinal)),
             kv => Assert.True(kv.Value.requires_grad, kv.Key));
-        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
+    public void PretrainedWeightsIntoABodyEndingAtLayer3SkipLayer4AsTorchvisionDrops()
+    {
+        using var dir = new TempDir("man-det-pretrained-c234");
+        string weights = Path.Combine(dir, "resnet18.safetensors");
+        TorchSharp.torch.manual_seed(5);
+        using (var source = ResNetFactory.Create("resnet18"))
+            WeightsWriter.Save(source, weights);
+        using var reference = ResNetFactory.Create("resnet18");
+        WeightLoader.Load(reference, weights);
+
+        using var model = DetectionModel.Create(Config(trainable: 5, frozen: false) with { K = 3, ReturnedLayers = [1, 2, 3] }, seed: 0, pretrained: weights);
+        var report = model.PretrainedReport!;
+        Assert.False(report.HasProblems, report.ToText());
+        Assert.Empty(report.Unexpected);
+        var expectedState = reference.state_dict();
+        string[] layer4 = [.. expectedState.Keys.Where(k => k.StartsWith("layer4.", StringComparison.Ordinal) && !k.EndsWith("num_batches_tracked", StringComparison.Ordinal))];
+        Assert.Equal(25, layer4.Length); // 2 blocks × (2 convs + 2 bns × 4 tensors) + the downsample's conv and bn (5)
+        Assert.Subset(report.Skipped.ToHashSet(), layer4.ToHashSet());
+        var state = model.Network.state_dict();
+        Assert.Equal(report.ModelTensors, report.Loaded.Count);
+        foreach (var (name, t) in state.Where(kv => !kv.Key.EndsWith("num_batches_tracked", StringComparison.Ordinal)))
+            Assert.True(t.equal(expectedState[name]).all().item<bool>(), name);
     }
 
     [Fact]

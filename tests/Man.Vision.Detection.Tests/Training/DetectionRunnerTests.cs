@@ -1,3 +1,4 @@
+using Man.Testing;
 using Man.Local;
 using Man.Local.Training;
 using Man.Vision.Data.Records;
@@ -13,7 +14,7 @@ public sealed class DetectionRunnerTests(ITestOutputHelper output)
     [Fact]
     public void ATinyRunLearnsAndWritesMetricsAndCheckpoints()
     {
-        string run = TinyDetectionRun.RunDir("learn");
+        using var run = TinyDetectionRun.RunDir("learn");
         var options = TinyDetectionRun.Options(LocalMethod.E2E, 1, epochs: 3);
         var history = new DetectionRunner().Train(options, TinyDetectionRun.Source, run, resume: false, CPU);
         foreach (var h in history)
@@ -45,7 +46,6 @@ public sealed class DetectionRunnerTests(ITestOutputHelper output)
         // Each image's forward pass ran in a no-GC region (TorchSharp's temporary scalars stay alive while the loader works).
         if (Man.Runtime.CollectorPause.Enabled)
             Assert.Equal(regions + TinyDetectionRun.Source.Val.Images.Count, Man.Runtime.CollectorPause.RegionsStarted);
-        Directory.Delete(run, recursive: true);
     }
 
     [Fact]
@@ -81,7 +81,7 @@ public sealed class DetectionRunnerTests(ITestOutputHelper output)
         };
         double StepLength(double? clip, out JObject metrics)
         {
-            string run = TinyDetectionRun.RunDir("clip");
+            using var run = TinyDetectionRun.RunDir("clip");
             new DetectionRunner().Train(options with { ClipGradNorm = clip }, TinyDetectionRun.Source, run, resume: false, CPU);
             metrics = JObject.Parse(File.ReadAllText(Path.Combine(run, DetectionRunner.MetricsFile)));
             using var trained = DetectionModel.Load(Path.Combine(run, DetectionRunner.LastCheckpoint));
@@ -90,7 +90,6 @@ public sealed class DetectionRunnerTests(ITestOutputHelper output)
             double sq = 0;
             foreach (var (name, p) in trained.Learner.named_parameters())
                 if (p.requires_grad) sq += (p - before[name]).pow(2).sum().item<float>();
-            Directory.Delete(run, recursive: true);
             return Math.Sqrt(sq);
         }
         double clipped = StepLength(max, out var clippedMetrics), free = StepLength(null, out var freeMetrics);
@@ -112,7 +111,7 @@ public sealed class DetectionRunnerTests(ITestOutputHelper output)
     public void AZeroEarlyLrScaleKeepsTheEarlyBlocksWeightsButTrainsTheRest()
     {
         var options = TinyDetectionRun.Options(LocalMethod.ManPlusPlus, 4, epochs: 1) with { MaxBatchesPerEpoch = 2, MaxEvalImages = 2, WarmupIterations = 1, EarlyLrScale = 0 };
-        string run = TinyDetectionRun.RunDir("early-lr0");
+        using var run = TinyDetectionRun.RunDir("early-lr0");
         new DetectionRunner().Train(options, TinyDetectionRun.Source, run, resume: false, CPU);
         var metrics = JObject.Parse(File.ReadAllText(Path.Combine(run, DetectionRunner.MetricsFile)));
         Assert.Equal(0.0, metrics.Value<double>("early_lr_scale"));
@@ -140,7 +139,6 @@ public sealed class DetectionRunnerTests(ITestOutputHelper output)
         Assert.Contains(DetectionRunner.LastCheckpoint, e.Message);
         Assert.Contains("--early-lr-scale 0;", e.Message);
         Assert.Contains("asks for 0.5", e.Message);
-        Directory.Delete(run, recursive: true);
     }
 
     [Fact]
@@ -181,7 +179,7 @@ public sealed class DetectionRunnerTests(ITestOutputHelper output)
     {
         // Milestones at the freeze and after it: each new schedule segment builds a new optimizer over the same parameters.
         var options = TinyDetectionRun.Options(LocalMethod.ManPlusPlus, 3, epochs: 3) with { MaxBatchesPerEpoch = 1, MaxEvalImages = 1, Split = "balanced", FreezeEarlyAt = 1, Milestones = [1, 2] };
-        string run = TinyDetectionRun.RunDir("freeze");
+        using var run = TinyDetectionRun.RunDir("freeze");
         var history = new DetectionRunner().Train(options with { Epochs = 2 }, TinyDetectionRun.Source, run, resume: false, CPU);
         // Epoch 0 trains every block; from epoch 1 the early blocks run without their auxiliary losses.
         Assert.All(history[0].TrainLossPerBlock, v => Assert.True(double.IsFinite(v)));
@@ -208,7 +206,6 @@ public sealed class DetectionRunnerTests(ITestOutputHelper output)
         Assert.Throws<ArgumentException>(() => (options with { FreezeEarlyAt = 3 }).Validate());
         Assert.Throws<ArgumentException>(() => (options with { FreezeEarlyAt = 0 }).Validate());
         Assert.Throws<ArgumentException>(() => (TinyDetectionRun.Options(LocalMethod.E2E, 1, 3) with { FreezeEarlyAt = 1 }).Validate());
-        Directory.Delete(run, recursive: true);
     }
 
     [Fact]
@@ -234,7 +231,7 @@ public sealed class DetectionRunnerTests(ITestOutputHelper output)
         Assert.Equal([0, 1, 2], Idle("stages", 1)); // only layer4 trains: stem+layer1, layer2 and layer3 cannot
 
         var options = TinyDetectionRun.Options(LocalMethod.Greedy, 2, epochs: 1) with { MaxBatchesPerEpoch = 1, MaxEvalImages = 1, Split = "0,3", TrainableLayers = 3 };
-        string run = TinyDetectionRun.RunDir("idle");
+        using var run = TinyDetectionRun.RunDir("idle");
         var runner = new DetectionRunner();
         var heard = new List<string>();
         runner.Warning += heard.Add;
@@ -252,16 +249,15 @@ public sealed class DetectionRunnerTests(ITestOutputHelper output)
         var read = Assert.Single(Man.Local.Training.MetricsJson.ReadEpochs<DetectionEpochMetrics>(Path.Combine(run, DetectionRunner.MetricsFile)));
         Assert.True(double.IsNaN(read.TrainLossPerBlock[0]));
         Assert.Equal(losses[1].Value<double>(), read.TrainLossPerBlock[1]);
-        Directory.Delete(run, recursive: true);
     }
 
     [Fact]
     public void PreciseBatchNormChangesOnlyTheStatisticsAndARecomputedCheckpointMatchesIt()
     {
         var options = TinyDetectionRun.Options(LocalMethod.ManPlusPlus, 4, epochs: 2) with { MaxBatchesPerEpoch = 2, MaxEvalImages = 3, WarmupIterations = 2 };
-        string plainDir = TinyDetectionRun.RunDir("plain-bn");
+        using var plainDir = TinyDetectionRun.RunDir("plain-bn");
         var plain = new DetectionRunner().Train(options, TinyDetectionRun.Source, plainDir, resume: false, CPU);
-        string preciseDir = TinyDetectionRun.RunDir("precise-bn");
+        using var preciseDir = TinyDetectionRun.RunDir("precise-bn");
         var precise = new DetectionRunner().Train(options with { PreciseBnBatches = 3 }, TinyDetectionRun.Source, preciseDir, resume: false, CPU);
 
         // Training mode normalises with batch statistics: the losses of the second epoch, after a precise pass, are the same.
@@ -300,18 +296,16 @@ public sealed class DetectionRunnerTests(ITestOutputHelper output)
         var eval = Inference.DetectionInference.Evaluate(fromPrecise.Detector, TinyDetectionRun.Source.Val, voc: false, batchSize: 1, workers: 1, maxImages: 3);
         Assert.Equal(precise[^1].Coco["AP"], eval.AP, 6);
         Assert.Throws<ArgumentException>(() => (options with { PreciseBnBatches = -1 }).Validate());
-        Directory.Delete(plainDir, recursive: true);
-        Directory.Delete(preciseDir, recursive: true);
     }
 
     [Fact]
     public void AResumedRunContinuesExactlyAsTheUninterruptedOne()
     {
         var options = TinyDetectionRun.Options(LocalMethod.ManPlusPlus, 4, epochs: 2) with { MaxBatchesPerEpoch = 2, MaxEvalImages = 2, WarmupIterations = 2 };
-        string straight = TinyDetectionRun.RunDir("straight");
+        using var straight = TinyDetectionRun.RunDir("straight");
         var full = new DetectionRunner().Train(options, TinyDetectionRun.Source, straight, resume: false, CPU);
 
-        string split = TinyDetectionRun.RunDir("split");
+        using var split = TinyDetectionRun.RunDir("split");
         var first = new DetectionRunner().Train(options with { Epochs = 1 }, TinyDetectionRun.Source, split, resume: false, CPU);
         Assert.Single(first);
         var resumed = new DetectionRunner().Train(options, TinyDetectionRun.Source, split, resume: true, CPU);
@@ -323,8 +317,6 @@ public sealed class DetectionRunnerTests(ITestOutputHelper output)
         Assert.Equal(full[1].S, resumed[1].S);
         Assert.Equal(full[0].TrainLossPerBlock, resumed[0].TrainLossPerBlock);
         Assert.Equal(full[1].Coco["AP"], resumed[1].Coco["AP"], 9);
-        Directory.Delete(straight, recursive: true);
-        Directory.Delete(split, recursive: true);
     }
 
     [Fact]
@@ -338,7 +330,7 @@ public sealed class DetectionRunnerTests(ITestOutputHelper output)
         var train = source.Train with { Images = images };
         var val = source.Val with { Images = [.. source.Val.Images.Take(2), images[0], images[5]] };
         var data = source with { Train = train, Val = val };
-        string run = TinyDetectionRun.RunDir("empty");
+        using var run = TinyDetectionRun.RunDir("empty");
         var options = TinyDetectionRun.Options(LocalMethod.Greedy, 2, epochs: 1) with { BatchSize = 4, Split = "balanced" };
         var history = new DetectionRunner().Train(options, data, run, resume: false, CPU);
         var h = Assert.Single(history);
@@ -349,14 +341,13 @@ public sealed class DetectionRunnerTests(ITestOutputHelper output)
         Assert.Equal(0, h.Losses["loss_rpn_box_reg"]);
         Assert.True(h.Losses["loss_classifier"] > 0 && h.Losses["loss_objectness"] > 0);
         Assert.Equal(4, h.EvalImages);
-        Directory.Delete(run, recursive: true);
     }
 
     [Fact]
     public void ANonFiniteLossStopsTheRunKeepingTheLastGoodCheckpointAndTheMetrics()
     {
         var options = TinyDetectionRun.Options(LocalMethod.E2E, 1, epochs: 1) with { MaxBatchesPerEpoch = 1, MaxEvalImages = 2 };
-        string run = TinyDetectionRun.RunDir("nan");
+        using var run = TinyDetectionRun.RunDir("nan");
         new DetectionRunner().Train(options, TinyDetectionRun.Source, run, resume: false, CPU);
         string last = Path.Combine(run, DetectionRunner.LastCheckpoint);
         byte[] good = File.ReadAllBytes(last);
@@ -368,14 +359,13 @@ public sealed class DetectionRunnerTests(ITestOutputHelper output)
         var metrics = JObject.Parse(File.ReadAllText(Path.Combine(run, DetectionRunner.MetricsFile)));
         Assert.True(metrics.Value<bool>("stopped_on_non_finite_loss"));
         Assert.Single((JArray)metrics["epochs"]!);
-        Directory.Delete(run, recursive: true);
     }
 
     [Fact]
     public void ResumingWithAnotherBackboneIsRefusedWithTheCheckpointNamed()
     {
         var options = TinyDetectionRun.Options(LocalMethod.E2E, 1, epochs: 1) with { MaxBatchesPerEpoch = 1, MaxEvalImages = 1 };
-        string run = TinyDetectionRun.RunDir("mismatch");
+        using var run = TinyDetectionRun.RunDir("mismatch");
         new DetectionRunner().Train(options, TinyDetectionRun.Source, run, resume: false, CPU);
         var e = Assert.Throws<CheckpointException>(() =>
             new DetectionRunner().Train(options with { Backbone = "resnet34", Epochs = 2 }, TinyDetectionRun.Source, run, resume: true, CPU));
@@ -386,7 +376,6 @@ public sealed class DetectionRunnerTests(ITestOutputHelper output)
             new DetectionRunner().Train(options with { ReturnedLayers = [2, 3, 4], Epochs = 2 }, TinyDetectionRun.Source, run, resume: true, CPU));
         Assert.Contains("FPN over layers 1,2,3,4", e.Message);
         Assert.Contains("FPN over layers 2,3,4", e.Message);
-        Directory.Delete(run, recursive: true);
     }
 
     [Fact]

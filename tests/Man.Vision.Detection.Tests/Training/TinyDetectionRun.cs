@@ -1,3 +1,4 @@
+using Man.Testing;
 using Man.Local;
 using Man.Vision.Data.Coco;
 using Man.Vision.Data.Synthetic;
@@ -13,6 +14,7 @@ internal static class TinyDetectionRun
         string root = Path.Combine(Path.GetTempPath(), $"man-det-train-tests-{Environment.ProcessId}");
         var options = new SyntheticOptions(Width: 128, Height: 128, MinObjects: 1, MaxObjects: 3, MinSize: 28, MaxSize: 80, NegativeFraction: 0.05);
         SyntheticDataWriter.Write(SyntheticTask.Detect, root, 60, seed: 3, options);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { Directory.Delete(root, true); } catch (IOException) { } };
         var read = new CocoReadOptions(LoadMasks: false);
         var train = CocoReader.Read(SyntheticLayout.CocoJson(root, "train"), SyntheticLayout.ImageDir(root), read);
         var val = CocoReader.Read(SyntheticLayout.CocoJson(root, "val"), SyntheticLayout.ImageDir(root), read);
@@ -33,11 +35,6 @@ internal static class TinyDetectionRun
         RoiSamplesPerImage = 64, RpnPostNmsTrain = 300, RpnPostNmsTest = 100,
     };
 
-    /// <summary>A fresh temporary run folder.</summary>
-    public static string RunDir(string name)
-    {
-        string dir = Path.Combine(Path.GetTempPath(), $"man-det-run-{name}-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(dir);
-        return dir;
-    }
+    /// <summary>A fresh temporary run folder, deleted on dispose.</summary>
+    public static TempDir RunDir(string name) => new($"man-det-run-{name}");
 }
