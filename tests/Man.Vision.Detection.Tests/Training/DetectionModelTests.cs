@@ -14,16 +14,24 @@ public sealed class DetectionModelTests
     private static DetectionModelConfig Config(int trainable, bool frozen) =>
         new("resnet18", LocalMethod.ManPlusPlus, 4, "stages", ["a", "b"], [3, 7], 64, 96, trainable, frozen);
 
+    /// <summary>A randomly initialised resnet18 saved as DIR/resnet18.safetensors, and a model holding what the file holds.</summary>
+    private static (string Weights, ResNet Reference) RandomResNet18Weights(string dir, long seed)
+    {
+        string weights = Path.Combine(dir, "resnet18.safetensors");
+        TorchSharp.torch.manual_seed(seed);
+        using (var source = ResNetFactory.Create("resnet18"))
+            WeightsWriter.Save(source, weights);
+        var reference = ResNetFactory.Create("resnet18");
+        WeightLoader.Load(reference, weights);
+        return (weights, reference);
+    }
+
     [Fact]
     public void PretrainedWeightsAreLoadedAndTheEarlyStagesFrozen()
     {
         using var dir = new TempDir("man-det-pretrained");
-        string weights = Path.Combine(dir, "resnet18.safetensors");
-        TorchSharp.torch.manual_seed(123);
-        using (var source = ResNetFactory.Create("resnet18"))
-            WeightsWriter.Save(source, weights);
-        using var reference = ResNetFactory.Create("resnet18");
-        WeightLoader.Load(reference, weights);
+        var (weights, reference) = RandomResNet18Weights(dir, seed: 123);
+        using var _ = reference;
 
         using var model = DetectionModel.Create(Config(trainable: 3, frozen: true), seed: 0, pretrained: weights);
         Assert.NotNull(model.PretrainedReport);
@@ -44,12 +52,8 @@ public sealed class DetectionModelTests
     public void PretrainedWeightsIntoABodyEndingAtLayer3SkipLayer4AsTorchvisionDrops()
     {
         using var dir = new TempDir("man-det-pretrained-c234");
-        string weights = Path.Combine(dir, "resnet18.safetensors");
-        TorchSharp.torch.manual_seed(5);
-        using (var source = ResNetFactory.Create("resnet18"))
-            WeightsWriter.Save(source, weights);
-        using var reference = ResNetFactory.Create("resnet18");
-        WeightLoader.Load(reference, weights);
+        var (weights, reference) = RandomResNet18Weights(dir, seed: 5);
+        using var _ = reference;
 
         using var model = DetectionModel.Create(Config(trainable: 5, frozen: false) with { K = 3, ReturnedLayers = [1, 2, 3] }, seed: 0, pretrained: weights);
         var report = model.PretrainedReport!;
