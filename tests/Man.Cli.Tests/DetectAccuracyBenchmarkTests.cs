@@ -172,6 +172,27 @@ public sealed class DetectAccuracyBenchmarkTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_failed_childs_own_error_line_is_quoted_from_its_log()
+    {
+        using var dir = new TempDir("man-dacc");
+        string log = dir.File("logs/run.log");
+        Assert.Null(TransferBenchmark.LastError(log));
+        File.WriteAllLines(log, ["train detect resnet18", "epoch 1/8", "error: an earlier try", "resuming", "  error: /data/x.json: line 3: unexpected end", "done"]);
+        Assert.Equal("error: /data/x.json: line 3: unexpected end", TransferBenchmark.LastError(log));
+        File.WriteAllLines(log, ["train detect resnet18", "epoch 1/8"]);
+        Assert.Null(TransferBenchmark.LastError(log));
+    }
+
+    /// <summary>Writes the children's logs to the test output (a failed child says why only there).</summary>
+    private void ShowLogs(string outDir)
+    {
+        string logs = Path.Combine(outDir, "logs");
+        if (!Directory.Exists(logs)) return;
+        foreach (var log in Directory.GetFiles(logs).Order(StringComparer.Ordinal))
+            output.WriteLine($"--- {log}\n{File.ReadAllText(log)}");
+    }
+
+    [Fact]
     public async Task Trainings_run_as_child_processes_side_by_side_and_a_second_call_reuses_them()
     {
         using var root = new TempDir("man-dacc");
@@ -179,6 +200,7 @@ public sealed class DetectAccuracyBenchmarkTests(ITestOutputHelper output)
         string[] args = ["bench", "detect-accuracy", "--sets", "synth", "--seeds", "0", "--pretrained", "none", "--epochs", "1", "--milestones", "1",
             "--max-batches", "1", "--eval-images", "2", "--synth-images", "10", "--heldout-images", "6", "--jobs", "2", "--threads", "1", "--out", outDir];
         var (code, text) = await RunCli(cache, args);
+        if (code != 0) ShowLogs(outDir);
         Assert.Equal(0, code);
         foreach (var name in new[] { "synth-e2e-s0", "synth-manpp-k4-balanced-dense-s0" })
         {
@@ -201,6 +223,7 @@ public sealed class DetectAccuracyBenchmarkTests(ITestOutputHelper output)
 
         long before = new FileInfo(Path.Combine(outDir, "logs", "synth-e2e-s0.log")).Length;
         (code, text) = await RunCli(cache, args);
+        if (code != 0) ShowLogs(outDir);
         Assert.Equal(0, code);
         Assert.Contains("synth-e2e-s0 (reused)", text);
         Assert.Contains("synth-manpp-k4-balanced-dense-s0 (reused)", text);

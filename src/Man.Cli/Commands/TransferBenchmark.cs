@@ -188,10 +188,23 @@ public static class TransferBenchmark
             if (!args.Contains("--resume")) args = [.. args, "--resume"];
             code = Child(args);
         }
-        string where = log is null ? "its output above says why" : $"see {log}";
+        string where = log is null ? "its output above says why" : LastError(log) is string said ? $"it said \"{said}\" (full log: {log})" : $"see {log}";
         if (code != 0) return $"the {stage} run ({run}) failed with exit code {code}; {where}.";
         if (!Completed(metricsPath, epochs)) return $"the {stage} run ended without {epochs} epochs in {metricsPath}.";
         return null;
+    }
+
+    /// <summary>The last error line a child wrote to <paramref name="log"/> (its <c>error:</c> line or an unhandled exception), or null.</summary>
+    public static string? LastError(string log)
+    {
+        if (!File.Exists(log)) return null;
+        string? found = null;
+        foreach (var line in File.ReadLines(log))
+        {
+            string t = line.Trim();
+            if (t.StartsWith("error:", StringComparison.Ordinal) || t.StartsWith("Unhandled exception", StringComparison.Ordinal)) found = t;
+        }
+        return found;
     }
 
     /// <summary>Whether a run's metrics.json was planned for <paramref name="epochs"/> epochs and lists them all.</summary>
