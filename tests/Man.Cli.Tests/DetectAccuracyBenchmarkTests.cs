@@ -1,6 +1,7 @@
 using Man.Testing;
 using System.Diagnostics;
 using Man.Cli.Commands;
+using Man.Vision.Data.Synthetic;
 using Newtonsoft.Json.Linq;
 using Xunit.Abstractions;
 
@@ -56,6 +57,13 @@ public sealed class DetectAccuracyBenchmarkTests(ITestOutputHelper output)
         Assert.Contains($"{Path.Combine(root, "raccoon-voc")} is missing", (stdout + stderr).Replace("\n", "", StringComparison.Ordinal));
         Assert.False(Directory.Exists(outDir), "no run folder before the checks passed");
 
+        // A raccoon-voc folder that is there but not a VOC data set is named once, before any run (not by every child).
+        Directory.CreateDirectory(Path.Combine(root, "raccoon-voc", "Annotations"));
+        (code, stdout, stderr) = CliRunner.Run("bench", "detect-accuracy", "--data-root", root, "--sets", "raccoon", "--pretrained", "none", "--out", outDir);
+        Assert.Equal(2, code);
+        Assert.Contains($"{Path.Combine(root, "raccoon-voc", "ImageSets", "Main")}: no train.txt or trainval.txt", (stdout + stderr).Replace("\n", "", StringComparison.Ordinal));
+        Assert.False(Directory.Exists(outDir), "no run folder before the checks passed");
+
         (code, stdout, stderr) = CliRunner.Run("bench", "detect-accuracy", "--data-root", root, "--sets", "synth", "--out", outDir);
         Assert.NotEqual(0, code);
         Assert.Contains("cifar10-jpeg.tar.gz is missing", (stdout + stderr).Replace("\n", "", StringComparison.Ordinal));
@@ -102,7 +110,8 @@ public sealed class DetectAccuracyBenchmarkTests(ITestOutputHelper output)
     public void Finished_runs_are_reused_and_their_values_paired_in_the_table_and_the_json()
     {
         using var root = new TempDir("man-dacc");
-        Directory.CreateDirectory(Path.Combine(root, "raccoon-voc"));
+        // A readable VOC folder in raccoon-voc's place (the benchmark reads it before any run).
+        SyntheticDataWriter.Write(SyntheticTask.Detect, Path.Combine(root, "raccoon-voc"), 5, 0);
         string outDir = Path.Combine(root, "runs");
         // Finished runs under the names the benchmark gives them: synthetic seeds 0 and 2, raccoon-voc seed 2.
         WriteRun(Path.Combine(outDir, "synth-e2e-s0"), "e2e", 0, "synthetic", 0.60, null, 0.58);
@@ -169,6 +178,34 @@ public sealed class DetectAccuracyBenchmarkTests(ITestOutputHelper output)
         string all = stdout + await errTask;
         output.WriteLine(all);
         return (p.ExitCode, all);
+    }
+
+    [Fact]
+    public async Task A_run_that_fails_before_its_first_checkpoint_is_started_once_more_and_its_own_error_quoted()
+    {
+        using var root = new TempDir("man-dacc");
+        // The file exists (the benchmark checks that) but is no weights file: every child stops while loading it.
+        string weights = root.File("not-weights.pth");
+        File.WriteAllText(weights, "not a checkpoint");
+        string outDir = Path.Combine(root, "runs");
+        var (code, text) = await RunCli(Path.Combine(root, "cache"), "bench", "detect-accuracy", "--sets", "synth", "--seeds", "0", "--pretrained", weights,
+            "--epochs", "1", "--milestones", "1", "--max-batches", "1", "--eval-images", "2", "--synth-images", "10", "--heldout-images", "5",
+            "--jobs", "2", "--threads", "1", "--out", outDir);
+        Assert.Equal(2, code);
+        string flat = text.Replace("\n", "", StringComparison.Ordinal);
+        Assert.Contains("2 of 2 runs failed", flat);
+        foreach (var name in new[] { "synth-e2e-s0", "synth-manpp-k4-balanced-dense-s0" })
+        {
+            Assert.Contains($"warning: the {name} run stopped with exit code 2 (error: ", flat);
+            Assert.Contains("it stopped before its first checkpoint: starting it once more", flat);
+            string log = File.ReadAllText(Path.Combine(outDir, "logs", name + ".log"));
+            var errors = log.Split('\n').Where(l => l.StartsWith("error:", StringComparison.Ordinal)).ToList();
+            Assert.Equal(2, errors.Count); // the first try and the one more
+            Assert.Contains(weights, errors[1]);
+            // The failure message quotes the child's own line, not only the log's path.
+            Assert.Contains($"failed with exit code 2; it said \"{errors[1]}\"", flat);
+            Assert.False(File.Exists(Path.Combine(outDir, name, "last.ckpt")));
+        }
     }
 
     [Fact]

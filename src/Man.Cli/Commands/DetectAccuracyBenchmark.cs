@@ -191,6 +191,8 @@ public static class DetectAccuracyBenchmark
             string raccoon = Path.GetFullPath(Path.Combine(root, "raccoon-voc")), cifar = Path.GetFullPath(Path.Combine(root, "cifar10-jpeg.tar.gz"));
             if (setList.Contains("raccoon") && !Directory.Exists(raccoon))
                 throw new DirectoryNotFoundException($"{raccoon} is missing: --data-root must hold raccoon-voc/ for --sets raccoon (see datasets/README.md).");
+            // Read once here (annotations and split lists), so that a malformed folder is named before any run rather than by every child.
+            if (setList.Contains("raccoon")) _ = DetectionData.Open("voc:" + raccoon, new DetectionDataOptions());
             string? pre = r.GetValue(pretrained);
             if (pre is null && !File.Exists(cifar))
                 throw new FileNotFoundException($"{cifar} is missing: without --pretrained the benchmark pretrains on CIFAR-10 first (or give --pretrained PATH, or 'none').");
@@ -317,7 +319,7 @@ public static class DetectAccuracyBenchmark
                     if (error is not null)
                     {
                         failures.Add(error);
-                        AnsiConsole.MarkupLine($"[red]failed[/] {Markup.Escape(error)}");
+                        AnsiConsole.MarkupLine($"[red]failed:[/] {Markup.Escape(error)}");
                         return;
                     }
                     string values = string.Join(", ", Evaluations(spec.Set).Select(e =>
@@ -329,7 +331,7 @@ public static class DetectAccuracyBenchmark
                 }
             });
             if (failures.Count > 0)
-                throw new InvalidOperationException($"{failures.Count} of {specs.Count} runs failed ({string.Join("; ", failures)}); the finished runs are kept: run the command again to resume.");
+                throw new InvalidOperationException($"{failures.Count} of {specs.Count} runs failed ({string.Join("; ", failures.Select(f => f.TrimEnd('.')))}); the finished runs are kept: run the command again to resume.");
 
             var rows = new List<PairedRow>();
             foreach (var set in setList)

@@ -165,8 +165,8 @@ public static class TransferBenchmark
     }
 
     /// <summary>
-    /// Trains one stage as a child process (resuming from last.ckpt when one is there; once more after a crash, not after
-    /// a NaN loss) until its metrics.json lists all <paramref name="epochs"/> epochs; the child's output goes to this
+    /// Trains one stage as a child process (resuming from last.ckpt when one is there; once more after a crash, from the
+    /// checkpoint or from the start, not after a NaN loss) until its metrics.json lists all <paramref name="epochs"/> epochs; the child's output goes to this
     /// console, or to <paramref name="log"/> when given. Returns null on success, else what went wrong.
     /// </summary>
     internal static string? TryRunStage(string stage, string run, int epochs, List<string> args, string? log = null)
@@ -181,11 +181,16 @@ public static class TransferBenchmark
         }
         int Child(List<string> a) => log is null ? BenchHarness.RunChild(a, ChildEnvironment) : BenchHarness.RunChildLogged(a, log, ChildEnvironment);
         int code = Child(args);
-        if (code != 0 && code != 3 && File.Exists(Path.Combine(run, "last.ckpt")))
+        if (code != 0 && code != 3)
         {
-            // One resume after a crash (not after a NaN loss, exit 3): the checkpoint continues the same run exactly.
-            AnsiConsole.MarkupLine($"[yellow]warning: the {Markup.Escape(stage)} run stopped with exit code {code}; resuming it once from last.ckpt[/]");
-            if (!args.Contains("--resume")) args = [.. args, "--resume"];
+            // One more try after a crash (not after a NaN loss, exit 3): a resume from the checkpoint continues the same
+            // run exactly; a run that stopped before its first checkpoint starts again (a real error fails again, and its
+            // message is quoted below).
+            bool fromCheckpoint = File.Exists(Path.Combine(run, "last.ckpt"));
+            string again = fromCheckpoint ? "resuming it once from last.ckpt" : "it stopped before its first checkpoint: starting it once more";
+            string first = log is not null && LastError(log) is string e ? $" ({e})" : "";
+            AnsiConsole.MarkupLine($"[yellow]warning: the {Markup.Escape(stage)} run stopped with exit code {code}{Markup.Escape(first)}; {again}[/]");
+            if (fromCheckpoint && !args.Contains("--resume")) args = [.. args, "--resume"];
             code = Child(args);
         }
         string where = log is null ? "its output above says why" : LastError(log) is string said ? $"it said \"{said}\" (full log: {log})" : $"see {log}";
