@@ -307,9 +307,7 @@ public static class DetectAccuracyBenchmark
                     {
                         int code = BenchHarness.RunChildLogged(
                             ["eval", "detect", "--checkpoint", ckpt, "--data", "coco:" + heldOutJson!, "--json", json, "--threads", thr], log);
-                        if (code != 0)
-                            error = $"{spec.Name}: the held-out evaluation failed with exit code {code} "
-                                + (TransferBenchmark.LastError(log) is string said ? $"saying \"{said}\" (full log: {log})." : $"(see {log}).");
+                        if (code != 0) error = $"{spec.Name}: the held-out evaluation failed with exit code {code}; {TransferBenchmark.WhatTheLogSays(log)}.";
                     }
                 }
                 lock (gate)

@@ -193,7 +193,7 @@ public static class TransferBenchmark
             if (fromCheckpoint && !args.Contains("--resume")) args = [.. args, "--resume"];
             code = Child(args);
         }
-        string where = log is null ? "its output above says why" : LastError(log) is string said ? $"it said \"{said}\" (full log: {log})" : $"see {log}";
+        string where = log is null ? "its output above says why" : WhatTheLogSays(log);
         if (code != 0) return $"the {stage} run ({run}) failed with exit code {code}; {where}.";
         if (!Completed(metricsPath, epochs)) return $"the {stage} run ended without {epochs} epochs in {metricsPath}.";
         return null;
@@ -211,6 +211,10 @@ public static class TransferBenchmark
         }
         return found;
     }
+
+    /// <summary>Where a failed child's reason is: its own error line quoted with the log's path, or the path alone.</summary>
+    internal static string WhatTheLogSays(string log) =>
+        LastError(log) is string said ? $"it said \"{said}\" (full log: {log})" : $"see {log}";
 
     /// <summary>Whether a run's metrics.json was planned for <paramref name="epochs"/> epochs and lists them all.</summary>
     internal static bool Completed(string metricsPath, int epochs)
